@@ -1,0 +1,259 @@
+/**
+ * Runs commands: loads each asset's state from its stream, decides, and appends the events as one
+ * atomic batch at the revisions it read. A conflict means another writer came first: the command
+ * is decided again on fresh state, a bounded number of times. A revision the caller states is
+ * honoured instead: a mismatch fails with `RevisionConflict`.
+ *
+ * @since 0.1.0
+ */
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as ParseResult from "effect/ParseResult"
+import * as Schedule from "effect/Schedule"
+import * as Schema from "effect/Schema"
+import type { AssetId } from "./AssetId.js"
+import * as Command from "./Command.js"
+import { CommandResult, Receipt } from "./CommandResult.js"
+import * as Decider from "./Decider.js"
+import type { AssetNotFound } from "./Errors.js"
+import { EventLogError, InvalidCommand, RevisionConflict } from "./Errors.js"
+import type { DomainEvent } from "./Event.js"
+import { PendingEvent } from "./Event.js"
+import type { StreamWrite } from "./EventLog.js"
+import { EventLog } from "./EventLog.js"
+import { stableId } from "./internal/hash.js"
+import * as Policy from "./Policy.js"
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type CommandError =
+  | InvalidCommand
+  | Policy.PolicyViolation
+  | AssetNotFound
+  | RevisionConflict
+  | EventLogError
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  /** How many times a command is decided in all when other writers keep coming first. */
+  readonly maxAttempts?: number | undefined
+  /** How many asset streams are read at once for a multi-asset command. */
+  readonly readConcurrency?: number | undefined
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface CommandServiceShape {
+  readonly execute: (command: Command.Command) => Effect.Effect<CommandResult, CommandError>
+}
+
+/**
+ * @since 0.1.0
+ * @category tags
+ */
+export class CommandService extends Context.Tag("@ctxlog/core/CommandService")<
+  CommandService,
+  CommandServiceShape
+>() {}
+
+/**
+ * The key under which the log remembers a command. Command ids are scoped to a cloud, so tenants
+ * cannot collide.
+ *
+ * @since 0.1.0
+ * @category idempotency
+ */
+export const idempotencyKey = (cloud: string, commandId: string): string =>
+  `${cloud}\u0000${commandId}`
+
+const decodeReceipt = Schema.decodeEither(Receipt)
+const encodeReceipt = Schema.encodeSync(Receipt)
+
+/**
+ * Decodes a command from untrusted input; the error names the first field that is wrong.
+ *
+ * @since 0.1.0
+ * @category decoding
+ */
+export const decodeCommand = (input: unknown): Effect.Effect<Command.Command, InvalidCommand> =>
+  Schema.decodeUnknown(Command.Command)(input).pipe(
+    Effect.mapError((error) => {
+      const issue = ParseResult.ArrayFormatter.formatErrorSync(error)[0]
+      return new InvalidCommand({
+        path: issue?.path.join(".") ?? "",
+        detail: issue?.message ?? error.message
+      })
+    })
+  )
+
+const checkShape = (command: Command.Command, limits: Policy.Limits) =>
+  Effect.gen(function*() {
+    const assets = Command.assetsOf(command)
+    yield* Policy.checkAssetCount(limits, assets.length)
+    const first = assets[0]!
+    for (let i = 1; i < assets.length; i++) {
+      const a = assets[i]!
+      if (
+        a.cloud !== first.cloud || a.resourceType !== first.resourceType || a.type !== first.type
+      ) {
+        return yield* new InvalidCommand({
+          path: `assets.${i}`,
+          detail: `every asset of one command shares its cloud, resource type and type; ` +
+            `${a} differs from ${first}`
+        })
+      }
+    }
+    const seen = new Set<string>()
+    return assets.filter((a) => !seen.has(a.key) && seen.add(a.key) !== undefined)
+  })
+
+/**
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (options: Options = {}) =>
+  Effect.gen(function*() {
+    const log = yield* EventLog
+    const limits = yield* Policy.Policy
+    const decider = Decider.make(limits)
+    const maxAttempts = options.maxAttempts ?? 8
+    const concurrency = options.readConcurrency ?? 16
+
+    const load = (asset: AssetId) =>
+      log.readStream(asset).pipe(
+        Effect.map((events) => Decider.fold(asset, events.map((e) => e.event)))
+      )
+
+    const fromReceipt = (
+      commandId: string,
+      found: {
+        position: number
+        revisions: CommandResult["revisions"]
+        receipt: string | undefined
+      }
+    ) =>
+      Either.match(decodeReceipt(found.receipt ?? ""), {
+        onLeft: (error) =>
+          Effect.fail(
+            new EventLogError({
+              operation: "lookup",
+              detail: `the receipt of command ${commandId} is unreadable: ${error.message}`
+            })
+          ),
+        onRight: (receipt) =>
+          Effect.succeed(
+            new CommandResult({
+              commandId,
+              ...receipt,
+              position: found.position,
+              revisions: found.revisions,
+              duplicate: true
+            })
+          )
+      })
+
+    const attempt = (command: Command.Command, assets: ReadonlyArray<AssetId>, key: string) =>
+      Effect.gen(function*() {
+        const expected = Command.expectedRevisionOf(command)
+        const states = yield* Effect.forEach(assets, load, { concurrency })
+        const applied: Array<AssetId> = []
+        const notFound: Array<AssetId> = []
+        const decided: Array<{ state: Decider.AssetState; events: ReadonlyArray<DomainEvent> }> = []
+        for (const state of states) {
+          if (expected !== undefined && expected !== state.revision) {
+            return yield* new RevisionConflict({
+              asset: state.asset.toString(),
+              expected,
+              actual: state.revision
+            })
+          }
+          const decision = decider.decide(command, state)
+          if (Either.isLeft(decision)) {
+            const refusal = decision.left
+            if (refusal._tag === "AssetNotFound" && "assets" in command) {
+              notFound.push(state.asset)
+              continue
+            }
+            return yield* refusal
+          }
+          applied.push(state.asset)
+          if (decision.right.length > 0) decided.push({ state, events: decision.right })
+        }
+        const size = decided.length
+        const writes: Array<StreamWrite> = decided.map(({ events, state }, index) => ({
+          asset: state.asset,
+          expectedRevision: state.revision,
+          events: events.map((event, n) =>
+            new PendingEvent({
+              eventId: stableId(`event\u0000${key}\u0000${state.asset.key}\u0000${n}`),
+              asset: state.asset,
+              commandId: command.commandId,
+              source: command.source,
+              actor: command.actor,
+              timestamp: command.timestamp,
+              batch: { index, size },
+              event
+            })
+          )
+        }))
+        const changed = decided.map(({ state }) => state.asset)
+        const result = yield* log.append({
+          idempotencyKey: key,
+          writes,
+          receipt: encodeReceipt({ applied, changed, notFound })
+        })
+        if (result.duplicate) return yield* fromReceipt(command.commandId, result)
+        return new CommandResult({
+          commandId: command.commandId,
+          applied,
+          changed,
+          notFound,
+          position: result.position,
+          revisions: result.revisions,
+          duplicate: false
+        })
+      })
+
+    const execute: CommandServiceShape["execute"] = (command) =>
+      Effect.gen(function*() {
+        const assets = yield* checkShape(command, limits)
+        const key = idempotencyKey(assets[0]!.cloud, command.commandId)
+        const known = yield* log.lookup(key)
+        if (Option.isSome(known)) return yield* fromReceipt(command.commandId, known.value)
+        const explicit = Command.expectedRevisionOf(command) !== undefined
+        return yield* attempt(command, assets, key).pipe(
+          Effect.retry({
+            while: (error) => error._tag === "RevisionConflict" && !explicit,
+            schedule: Schedule.exponential("1 millis", 2).pipe(
+              Schedule.jittered,
+              Schedule.intersect(Schedule.recurs(maxAttempts - 1))
+            )
+          })
+        )
+      }).pipe(
+        Effect.withSpan("ctxlog.command", {
+          attributes: { "ctxlog.command": command._tag, "ctxlog.command_id": command.commandId }
+        })
+      )
+
+    return CommandService.of({ execute })
+  })
+
+/**
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (
+  options?: Options
+): Layer.Layer<CommandService, never, EventLog | Policy.Policy> =>
+  Layer.effect(CommandService, make(options))

@@ -1,0 +1,190 @@
+/**
+ * Runs the asset projection: follows the log from the store's checkpoint, folds each run of
+ * events into one atomic commit, and tells waiting readers how far it has got. A rebuild drops
+ * the views and replays the log from position 0.
+ *
+ * @since 0.1.0
+ */
+import * as Chunk from "effect/Chunk"
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as FiberHandle from "effect/FiberHandle"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Schedule from "effect/Schedule"
+import * as Stream from "effect/Stream"
+import * as SubscriptionRef from "effect/SubscriptionRef"
+import type { AssetId } from "./AssetId.js"
+import * as AssetProjection from "./AssetProjection.js"
+import type { EventLogError, ProjectionStoreError } from "./Errors.js"
+import type { RecordedEvent } from "./Event.js"
+import { EventLog } from "./EventLog.js"
+import type { AssetView } from "./ProjectionStore.js"
+import { ProjectionStore } from "./ProjectionStore.js"
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface RebuildSummary {
+  readonly events: number
+  readonly position: number
+  readonly assets: number
+  readonly duration: Duration.Duration
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface ProjectorShape {
+  /** The position the views reflect. */
+  readonly position: Effect.Effect<number>
+  /** Waits until the views reflect `position`, or `timeout` passes; true when they do. */
+  readonly awaitPosition: (
+    position: number,
+    timeout?: Duration.DurationInput
+  ) => Effect.Effect<boolean>
+  /**
+   * Drops the views and replays the whole log; live projection resumes afterwards. `assets`
+   * counts the streams the replay met, deleted ones included.
+   */
+  readonly rebuild: (
+    onProgress?: (done: number, total: number) => Effect.Effect<void>
+  ) => Effect.Effect<RebuildSummary, EventLogError | ProjectionStoreError>
+}
+
+/**
+ * @since 0.1.0
+ * @category tags
+ */
+export class Projector extends Context.Tag("@ctxlog/core/Projector")<Projector, ProjectorShape>() {}
+
+/**
+ * Large catch-up runs are committed in slices of this many events, so that one commit stays
+ * small enough for any store's transaction.
+ */
+const SLICE = 1000
+
+/**
+ * Commits one run of events to the store.
+ *
+ * @since 0.1.0
+ * @category projecting
+ */
+export const applyEvents = (events: ReadonlyArray<RecordedEvent>) =>
+  Effect.gen(function*() {
+    const store = yield* ProjectionStore
+    const before = new Map<string, AssetView | undefined>()
+    const unique = new Map<string, AssetId>()
+    for (const e of events) unique.set(e.asset.key, e.asset)
+    for (const [key, asset] of unique) {
+      before.set(key, Option.getOrUndefined(yield* store.get(asset)))
+    }
+    const commit = AssetProjection.project((asset) => before.get(asset.key), events)
+    yield* store.commit(commit)
+    return commit
+  })
+
+const slices = <A>(chunk: Chunk.Chunk<A>): Array<ReadonlyArray<A>> => {
+  const all = Chunk.toReadonlyArray(chunk)
+  const out: Array<ReadonlyArray<A>> = []
+  for (let i = 0; i < all.length; i += SLICE) out.push(all.slice(i, i + SLICE))
+  return out
+}
+
+/**
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = Effect.gen(function*() {
+  const log = yield* EventLog
+  const store = yield* ProjectionStore
+  const reached = yield* SubscriptionRef.make(yield* store.checkpoint(AssetProjection.NAME))
+  const live = yield* FiberHandle.make()
+  const lock = yield* Effect.makeSemaphore(1)
+
+  const applyChunk = (chunk: Chunk.Chunk<RecordedEvent>) =>
+    Effect.forEach(slices(chunk), (run) =>
+      applyEvents(run).pipe(
+        Effect.provideService(ProjectionStore, store),
+        Effect.flatMap((commit) => SubscriptionRef.set(reached, commit.position))
+      ), { discard: true })
+
+  const follow = Effect.suspend(() =>
+    store.checkpoint(AssetProjection.NAME).pipe(
+      Effect.flatMap((from) => log.subscribe(from).pipe(Stream.runForEachChunk(applyChunk))),
+      Effect.tapError((error) =>
+        Effect.logWarning("asset projection stopped; retrying").pipe(
+          Effect.annotateLogs({ error: error.message })
+        )
+      ),
+      Effect.retry(
+        Schedule.exponential("50 millis").pipe(
+          Schedule.either(Schedule.spaced("5 seconds"))
+        )
+      )
+    )
+  )
+
+  yield* FiberHandle.run(live, follow)
+
+  const rebuild: ProjectorShape["rebuild"] = (onProgress) =>
+    lock.withPermits(1)(
+      Effect.gen(function*() {
+        const start = yield* Clock.currentTimeMillis
+        yield* FiberHandle.clear(live)
+        yield* store.reset(AssetProjection.NAME)
+        yield* SubscriptionRef.set(reached, 0)
+        const total = yield* log.head
+        let done = 0
+        const assets = new Set<string>()
+        yield* log.readAll({ after: 0, limit: total }).pipe(
+          Stream.runForEachChunk((chunk) =>
+            applyChunk(chunk).pipe(
+              Effect.tap(() => {
+                done += Chunk.size(chunk)
+                for (const e of chunk) assets.add(e.asset.key)
+                return onProgress ? onProgress(done, total) : Effect.void
+              })
+            )
+          )
+        )
+        const position = yield* SubscriptionRef.get(reached)
+        yield* FiberHandle.run(live, follow)
+        const end = yield* Clock.currentTimeMillis
+        return {
+          events: done,
+          position,
+          assets: assets.size,
+          duration: Duration.millis(end - start)
+        }
+      }).pipe(
+        // A failed rebuild must not leave the projection stopped.
+        Effect.onError(() => FiberHandle.run(live, follow))
+      )
+    )
+
+  return Projector.of({
+    position: SubscriptionRef.get(reached),
+    awaitPosition: (position, timeout = "30 seconds") =>
+      reached.changes.pipe(
+        Stream.takeUntil((p) => p >= position),
+        Stream.runLast,
+        Effect.map(Option.exists((p) => p >= position)),
+        Effect.timeoutTo({ duration: timeout, onTimeout: () => false, onSuccess: (ok) => ok })
+      ),
+    rebuild
+  })
+})
+
+/**
+ * Starts the projector for the lifetime of the layer.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer: Layer.Layer<Projector, ProjectionStoreError, EventLog | ProjectionStore> = Layer
+  .scoped(Projector, make)
