@@ -7,6 +7,7 @@
 import type { AssetId } from "./AssetId.js"
 import * as Ctx from "./Context.js"
 import type { RecordedEvent } from "./Event.js"
+import { trusted } from "./Event.js"
 import type { Commit } from "./ProjectionStore.js"
 import { AssetView } from "./ProjectionStore.js"
 
@@ -40,7 +41,7 @@ export const evolve = (
         context: event.context,
         createdAt: view?.createdAt ?? recorded.timestamp,
         updatedAt: recorded.timestamp
-      })
+      }, trusted)
     case "ContextChanged":
       // A change to an asset the view does not hold can only follow a delete, which the decider
       // refuses; keeping nothing is the faithful answer.
@@ -51,7 +52,7 @@ export const evolve = (
         position: recorded.position,
         context: Ctx.patch(view.context, event),
         updatedAt: recorded.timestamp
-      })
+      }, trusted)
     case "AssetDeleted":
       return undefined
   }

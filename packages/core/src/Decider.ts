@@ -86,7 +86,7 @@ export const make = (limits: Policy.Limits = Policy.defaults): Decider => {
       // Reordering alone is not a change: the diff cannot express it, and a context is a map.
       if (Ctx.isEmptyDiff(change)) return []
       yield* Policy.checkContext(limits, path, Ctx.patch(state.context, change))
-      return [new Event.ContextChanged(change)]
+      return [new Event.ContextChanged(change, Event.trusted)]
     })
 
   const decide: Decider["decide"] = (command, state) => {
@@ -99,7 +99,9 @@ export const make = (limits: Policy.Limits = Policy.defaults): Decider => {
           yield* Policy.checkContext(limits, path, context)
           const previous = state.exists ? state.context : Ctx.empty
           // Uploading again with the same context is still an upload: the asset is overwritten.
-          return [new Event.AssetUploaded({ context, ...Ctx.diff(previous, context) })]
+          return [
+            new Event.AssetUploaded({ context, ...Ctx.diff(previous, context) }, Event.trusted)
+          ]
         })
       case "AddContext":
         if (!state.exists) return notFound(state)
@@ -116,7 +118,10 @@ export const make = (limits: Policy.Limits = Policy.defaults): Decider => {
       case "DeleteAssets":
         if (!state.exists) return notFound(state)
         return Either.right([
-          new Event.AssetDeleted({ removed: Ctx.diff(state.context, Ctx.empty).removed })
+          new Event.AssetDeleted(
+            { removed: Ctx.diff(state.context, Ctx.empty).removed },
+            Event.trusted
+          )
         ])
     }
   }

@@ -128,7 +128,16 @@ export const record = (
     revision: placement.revision,
     position: placement.position,
     schemaVersion: CURRENT_SCHEMA_VERSION
-  })
+  }, trusted)
+
+/**
+ * Constructor options for values built from parts that were validated already: on the write
+ * path, checking every field again would cost more than the rest of the work.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const trusted = { disableValidation: true } as const
 
 /**
  * The diff an event made, whatever its kind.
