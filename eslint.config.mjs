@@ -49,8 +49,8 @@ export default tseslint.config(
     }
   },
   {
-    // The command line and the benchmarks print to the terminal by design.
-    files: ["packages/cli/**/*.ts", "bench/**/*.ts", ".ci/**/*.mjs"],
+    // The command line, the benchmarks and the examples print to the terminal by design.
+    files: ["packages/cli/**/*.ts", "bench/**/*.ts", ".ci/**/*.mjs", "examples/**/*.mjs"],
     rules: { "no-console": "off" }
   }
 )
