@@ -11,12 +11,15 @@ export default defineConfig({
         find: /^@ctxlog\/core\/testkit$/,
         replacement: src("./packages/core/src/testkit/index.ts")
       },
-      { find: /^@ctxlog\/core$/, replacement: src("./packages/core/src/index.ts") }
+      { find: /^@ctxlog\/core$/, replacement: src("./packages/core/src/index.ts") },
+      { find: /^@ctxlog\/sqlite$/, replacement: src("./packages/adapters/sqlite/src/index.ts") }
     ]
   },
   test: {
     include: ["packages/**/test/**/*.test.ts", "test/**/*.test.ts"],
     exclude: ["**/node_modules/**", "**/dist/**"],
+    // Child-process tests run the compiled packages.
+    globalSetup: ["test/support/build.ts"],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     reporters: process.env.CI ? ["default", "json"] : ["default"],

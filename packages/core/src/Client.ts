@@ -168,7 +168,11 @@ export const open = async (options: OpenOptions = {}): Promise<Client> => {
     ? core
     : Layer.merge(core, Notifier.layer.pipe(Layer.provide(options.sink), Layer.provide(core)))
   const runtime = ManagedRuntime.make(main)
-  await runtime.runPromise(Effect.void)
+  const started = await runtime.runPromiseExit(Effect.void)
+  if (Exit.isFailure(started)) {
+    await runtime.dispose()
+    throw Cause.squash(started.cause)
+  }
 
   const run = <A, E>(effect: Effect.Effect<A, E, Ctxlog.Ctxlog>): Promise<A> =>
     runtime.runPromiseExit(effect).then((exit) => {

@@ -47,6 +47,11 @@ export interface Options {
   readonly maxAttempts?: number | undefined
   /** How many asset streams are read at once for a multi-asset command. */
   readonly readConcurrency?: number | undefined
+  /**
+   * How many asset states to keep between commands. A kept state is brought up to date by
+   * reading only the events after it, so a long stream is not folded again on every command.
+   */
+  readonly stateCacheSize?: number | undefined
 }
 
 /**
@@ -144,13 +149,31 @@ export const make = (options: Options = {}) =>
     const log = yield* EventLog
     const limits = yield* Policy.Policy
     const decider = Decider.make(limits)
-    const maxAttempts = options.maxAttempts ?? 8
+    const maxAttempts = options.maxAttempts ?? 16
     const concurrency = options.readConcurrency ?? 16
 
+    const cacheSize = options.stateCacheSize ?? 10_000
+    // Insertion order makes the Map an LRU: a hit is moved to the end, the oldest goes first.
+    const cache = new Map<string, Decider.AssetState>()
+    const remember = (state: Decider.AssetState) => {
+      if (cacheSize <= 0) return
+      cache.delete(state.asset.key)
+      cache.set(state.asset.key, state)
+      if (cache.size > cacheSize) cache.delete(cache.keys().next().value!)
+    }
+
     const load = (asset: AssetId) =>
-      log.readStream(asset).pipe(
-        Effect.map((events) => Decider.fold(asset, events.map((e) => e.event)))
-      )
+      Effect.suspend(() => {
+        const known = cache.get(asset.key) ?? decider.initialState(asset)
+        return log.readStream(asset, { fromRevision: known.revision }).pipe(
+          Effect.map((events) => {
+            let state = known
+            for (const e of events) state = decider.evolve(state, e.event)
+            remember(state)
+            return state
+          })
+        )
+      })
 
     const fromReceipt = (
       commandId: string,
@@ -231,6 +254,7 @@ export const make = (options: Options = {}) =>
           receipt: encodeReceipt({ applied, changed, notFound })
         })
         if (result.duplicate) return yield* fromReceipt(command.commandId, result)
+        for (const { events, state } of decided) remember(events.reduce(decider.evolve, state))
         return new CommandResult({
           commandId: command.commandId,
           applied,

@@ -65,6 +65,8 @@ export interface AppendResult {
  * @category models
  */
 export interface ReadStreamOptions {
+  /** Read only events after this revision (a reader that has the state up to it). */
+  readonly fromRevision?: number | undefined
   /** Read no further than this revision. */
   readonly toRevision?: number | undefined
 }

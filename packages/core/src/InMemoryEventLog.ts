@@ -86,10 +86,11 @@ export const make: Effect.Effect<EventLogShape> = Effect.gen(function*() {
     readStream: (asset, options) =>
       Effect.sync(() => {
         const stream = streams.get(asset.key) ?? []
-        return options?.toRevision === undefined ? [...stream] : stream.slice(
-          0,
-          Math.max(0, options.toRevision)
-        )
+        const from = Math.max(0, options?.fromRevision ?? 0)
+        const to = options?.toRevision === undefined
+          ? stream.length
+          : Math.max(0, options.toRevision)
+        return stream.slice(from, Math.max(from, to))
       }),
     readAll: ({ after, limit }) =>
       Stream.suspend(() => {

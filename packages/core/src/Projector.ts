@@ -113,9 +113,27 @@ export const make = Effect.gen(function*() {
         Effect.flatMap((commit) => SubscriptionRef.set(reached, commit.position))
       ), { discard: true })
 
+  /**
+   * Some stores project inside the append's own transaction; events they have projected already
+   * are below the checkpoint, and only need to be acknowledged.
+   */
+  const followChunk = (chunk: Chunk.Chunk<RecordedEvent>) =>
+    Effect.gen(function*() {
+      const checkpoint = yield* store.checkpoint(AssetProjection.NAME)
+      const fresh = Chunk.filter(chunk, (e) => e.position > checkpoint)
+      if (Chunk.isEmpty(fresh)) {
+        const last = Chunk.last(chunk)
+        if (last._tag === "Some") {
+          yield* SubscriptionRef.update(reached, (p) => Math.max(p, last.value.position))
+        }
+        return
+      }
+      yield* applyChunk(fresh)
+    })
+
   const follow = Effect.suspend(() =>
     store.checkpoint(AssetProjection.NAME).pipe(
-      Effect.flatMap((from) => log.subscribe(from).pipe(Stream.runForEachChunk(applyChunk))),
+      Effect.flatMap((from) => log.subscribe(from).pipe(Stream.runForEachChunk(followChunk))),
       Effect.tapError((error) =>
         Effect.logWarning("asset projection stopped; retrying").pipe(
           Effect.annotateLogs({ error: error.message })
@@ -167,14 +185,20 @@ export const make = Effect.gen(function*() {
       )
     )
 
+  const waitFor = (position: number, timeout: Duration.DurationInput) =>
+    reached.changes.pipe(
+      Stream.takeUntil((p) => p >= position),
+      Stream.runLast,
+      Effect.map(Option.exists((p) => p >= position)),
+      Effect.timeoutTo({ duration: timeout, onTimeout: () => false, onSuccess: (ok) => ok })
+    )
+
   return Projector.of({
     position: SubscriptionRef.get(reached),
     awaitPosition: (position, timeout = "30 seconds") =>
-      reached.changes.pipe(
-        Stream.takeUntil((p) => p >= position),
-        Stream.runLast,
-        Effect.map(Option.exists((p) => p >= position)),
-        Effect.timeoutTo({ duration: timeout, onTimeout: () => false, onSuccess: (ok) => ok })
+      Effect.flatMap(
+        store.checkpoint(AssetProjection.NAME).pipe(Effect.orElseSucceed(() => 0)),
+        (checkpoint) => checkpoint >= position ? Effect.succeed(true) : waitFor(position, timeout)
       ),
     rebuild
   })

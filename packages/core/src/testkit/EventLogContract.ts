@@ -229,6 +229,23 @@ export const cases: ReadonlyArray<ContractCase<EventLog>> = [
   ),
 
   c(
+    "readStream reads after fromRevision, up to toRevision",
+    Effect.gen(function*() {
+      const log = yield* EventLog
+      for (let i = 0; i < 5; i++) yield* appendOne("a", i, `k${i}`)
+      const tail = yield* log.readStream(asset("a"), { fromRevision: 3 })
+      yield* equal(tail.map((e) => e.revision), [4, 5], "after revision 3")
+      const middle = yield* log.readStream(asset("a"), { fromRevision: 1, toRevision: 3 })
+      yield* equal(middle.map((e) => e.revision), [2, 3], "between 1 and 3")
+      yield* equal(
+        (yield* log.readStream(asset("a"), { fromRevision: 5 })).length,
+        0,
+        "after the last"
+      )
+    })
+  ),
+
+  c(
     "readAll reads after a position, up to a limit",
     Effect.gen(function*() {
       const log = yield* EventLog
