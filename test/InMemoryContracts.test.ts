@@ -1,4 +1,4 @@
-import { InMemoryEventLog, InMemoryProjectionStore } from "@ctxlog/core"
+import { InMemoryEventLog, InMemoryProjectionStore, InMemoryStore } from "@ctxlog/core"
 import { EventLogContract, ProjectionStoreContract } from "@ctxlog/core/testkit"
 import { runContract } from "./support/contract.js"
 
@@ -8,3 +8,7 @@ runContract(
   ProjectionStoreContract.cases,
   InMemoryProjectionStore.layer
 )
+
+// The pair wired together projects inline; it keeps the same contracts.
+runContract("in-memory store, event log side", EventLogContract.cases, InMemoryStore.layer)
+runContract("in-memory store, projection side", ProjectionStoreContract.cases, InMemoryStore.layer)

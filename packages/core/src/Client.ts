@@ -33,8 +33,7 @@ import * as Ctxlog from "./Ctxlog.js"
 import { InvalidCommand } from "./Errors.js"
 import type { RecordedEvent, Source } from "./Event.js"
 import type { EventLog } from "./EventLog.js"
-import * as InMemoryEventLog from "./InMemoryEventLog.js"
-import * as InMemoryProjectionStore from "./InMemoryProjectionStore.js"
+import * as InMemoryStore from "./InMemoryStore.js"
 import type { Positioned } from "./Notification.js"
 import type { NotificationSink } from "./NotificationSink.js"
 import * as Notifier from "./Notifier.js"
@@ -159,10 +158,7 @@ const newId = (): string => {
  */
 export const open = async (options: OpenOptions = {}): Promise<Client> => {
   const cloud = options.cloud ?? "demo"
-  const storeLayer = options.store ?? Layer.merge(
-    InMemoryEventLog.layer,
-    InMemoryProjectionStore.layer
-  )
+  const storeLayer = options.store ?? InMemoryStore.layer
   const core = Ctxlog.layer(options).pipe(Layer.provideMerge(storeLayer))
   const main = options.sink === undefined
     ? core

@@ -151,6 +151,10 @@ export const make = (options: Options = {}) =>
     const decider = Decider.make(limits)
     const maxAttempts = options.maxAttempts ?? 16
     const concurrency = options.readConcurrency ?? 16
+    const conflictRetry = Schedule.exponential("1 millis", 2).pipe(
+      Schedule.jittered,
+      Schedule.intersect(Schedule.recurs(maxAttempts - 1))
+    )
 
     const cacheSize = options.stateCacheSize ?? 10_000
     // Insertion order makes the Map an LRU: a hit is moved to the end, the oldest goes first.
@@ -206,7 +210,10 @@ export const make = (options: Options = {}) =>
     const attempt = (command: Command.Command, assets: ReadonlyArray<AssetId>, key: string) =>
       Effect.gen(function*() {
         const expected = Command.expectedRevisionOf(command)
-        const states = yield* Effect.forEach(assets, load, { concurrency })
+        // Forking readers costs more than one read: only a multi-asset command reads in parallel.
+        const states = yield* Effect.forEach(assets, load, {
+          concurrency: assets.length > 1 ? concurrency : 1
+        })
         const applied: Array<AssetId> = []
         const notFound: Array<AssetId> = []
         const decided: Array<{ state: Decider.AssetState; events: ReadonlyArray<DomainEvent> }> = []
@@ -276,10 +283,7 @@ export const make = (options: Options = {}) =>
         return yield* attempt(command, assets, key).pipe(
           Effect.retry({
             while: (error) => error._tag === "RevisionConflict" && !explicit,
-            schedule: Schedule.exponential("1 millis", 2).pipe(
-              Schedule.jittered,
-              Schedule.intersect(Schedule.recurs(maxAttempts - 1))
-            )
+            schedule: conflictRetry
           })
         )
       }).pipe(

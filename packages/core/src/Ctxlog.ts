@@ -14,8 +14,7 @@ import type { CommandResult } from "./CommandResult.js"
 import * as CommandService from "./CommandService.js"
 import type { EventLogError, ProjectionStoreError } from "./Errors.js"
 import { EventLog } from "./EventLog.js"
-import * as InMemoryEventLog from "./InMemoryEventLog.js"
-import * as InMemoryProjectionStore from "./InMemoryProjectionStore.js"
+import * as InMemoryStore from "./InMemoryStore.js"
 import type { Positioned } from "./Notification.js"
 import * as Notifier from "./Notifier.js"
 import * as Policy from "./Policy.js"
@@ -27,7 +26,7 @@ import * as Queries from "./Queries.js"
  * @since 0.1.0
  * @category models
  */
-export interface Options extends CommandService.Options {
+export interface Options extends CommandService.Options, Projector.Options {
   readonly limits?: Partial<Policy.Limits> | undefined
   /**
    * How long a command waits for the projections to reflect it before it returns anyway. The
@@ -104,7 +103,7 @@ export const layer = (
   const services = Layer.mergeAll(
     CommandService.layer(options),
     Queries.layer,
-    Projector.layer
+    Projector.layer(options)
   ).pipe(Layer.provideMerge(Policy.layer(options.limits)))
   return Layer.effect(Ctxlog, make(options)).pipe(Layer.provide(services))
 }
@@ -118,6 +117,4 @@ export const layer = (
 export const layerMemory = (
   options: Options = {}
 ): Layer.Layer<Ctxlog | EventLog | ProjectionStore, Policy.InvalidLimit | ProjectionStoreError> =>
-  layer(options).pipe(
-    Layer.provideMerge(Layer.merge(InMemoryEventLog.layer, InMemoryProjectionStore.layer))
-  )
+  layer(options).pipe(Layer.provideMerge(InMemoryStore.layer))

@@ -9,16 +9,36 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type { AssetId } from "./AssetId.js"
 import { SortedIds } from "./internal/sortedIds.js"
-import type { AssetView, ProjectionStoreShape, Scope } from "./ProjectionStore.js"
+import type { AssetView, Commit, ProjectionStoreShape, Scope } from "./ProjectionStore.js"
 import { ProjectionStore } from "./ProjectionStore.js"
 
 const SEP = "\u0000"
 
 /**
+ * Synchronous access to the store, for a log that projects inside its append.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Inline {
+  readonly get: (asset: AssetId) => AssetView | undefined
+  readonly commit: (commit: Commit) => void
+  readonly checkpoint: (projection: string) => number
+}
+
+/**
  * @since 0.1.0
  * @category constructors
  */
-export const make: Effect.Effect<ProjectionStoreShape> = Effect.sync(() => {
+export const make: Effect.Effect<ProjectionStoreShape> = Effect.sync(() => makeSync().store)
+
+/**
+ * The store with its synchronous operations, for an in-memory log that projects inline.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const makeSync = (): { readonly store: ProjectionStoreShape; readonly sync: Inline } => {
   const views = new Map<string, AssetView>()
   const checkpoints = new Map<string, number>()
   /** Every asset of a cloud; by key; by key and value. */
@@ -71,7 +91,30 @@ export const make: Effect.Effect<ProjectionStoreShape> = Effect.sync(() => {
     return out
   }
 
-  return ProjectionStore.of({
+  const commit = (c: Commit) => {
+    if (c.position <= (checkpoints.get(c.projection) ?? 0)) return
+    for (const asset of c.deletes) {
+      const old = views.get(asset.key)
+      if (!old) continue
+      unindex(old)
+      views.delete(asset.key)
+    }
+    for (const view of c.upserts) {
+      const old = views.get(view.asset.key)
+      if (old) unindex(old)
+      views.set(view.asset.key, view)
+      reindex(view)
+    }
+    checkpoints.set(c.projection, c.position)
+  }
+
+  const sync: Inline = {
+    get: (asset) => views.get(asset.key),
+    commit,
+    checkpoint: (projection) => checkpoints.get(projection) ?? 0
+  }
+
+  const store = ProjectionStore.of({
     get: (asset) => Effect.sync(() => Option.fromNullable(views.get(asset.key))),
     byContext: (q) =>
       Effect.sync(() =>
@@ -89,23 +132,7 @@ export const make: Effect.Effect<ProjectionStoreShape> = Effect.sync(() => {
           q.prefix === undefined ? undefined : (view) => view.asset.publicId.startsWith(q.prefix!)
         )
       ),
-    commit: (c) =>
-      Effect.sync(() => {
-        if (c.position <= (checkpoints.get(c.projection) ?? 0)) return
-        for (const asset of c.deletes) {
-          const old = views.get(asset.key)
-          if (!old) continue
-          unindex(old)
-          views.delete(asset.key)
-        }
-        for (const view of c.upserts) {
-          const old = views.get(view.asset.key)
-          if (old) unindex(old)
-          views.set(view.asset.key, view)
-          reindex(view)
-        }
-        checkpoints.set(c.projection, c.position)
-      }),
+    commit: (c) => Effect.sync(() => commit(c)),
     checkpoint: (projection) => Effect.sync(() => checkpoints.get(projection) ?? 0),
     saveCheckpoint: (projection, position) =>
       Effect.sync(() => {
@@ -118,7 +145,8 @@ export const make: Effect.Effect<ProjectionStoreShape> = Effect.sync(() => {
         checkpoints.delete(projection)
       })
   })
-})
+  return { store, sync }
+}
 
 /**
  * @since 0.1.0

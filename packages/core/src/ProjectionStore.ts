@@ -92,6 +92,12 @@ export interface ListQuery extends Scope, Page {
  * @category models
  */
 export interface ProjectionStoreShape {
+  /**
+   * True when the event log that comes with this store updates the asset views inside its own
+   * append transaction whenever they are caught up. The projector then only catches up after a
+   * lag (a rebuild, a writer that found the views behind) instead of following every event.
+   */
+  readonly inline?: boolean | undefined
   readonly get: (asset: AssetId) => Effect.Effect<Option.Option<AssetView>, ProjectionStoreError>
   readonly byContext: (
     query: ByContextQuery

@@ -97,112 +97,159 @@ const slices = <A>(chunk: Chunk.Chunk<A>): Array<ReadonlyArray<A>> => {
 
 /**
  * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  /** With a store that projects inline: how often to look for a lag to catch up on. */
+  readonly lagCheckInterval?: Duration.DurationInput | undefined
+}
+
+/**
+ * @since 0.1.0
  * @category constructors
  */
-export const make = Effect.gen(function*() {
-  const log = yield* EventLog
-  const store = yield* ProjectionStore
-  const reached = yield* SubscriptionRef.make(yield* store.checkpoint(AssetProjection.NAME))
-  const live = yield* FiberHandle.make()
-  const lock = yield* Effect.makeSemaphore(1)
+export const make = (options: Options = {}) =>
+  Effect.gen(function*() {
+    const log = yield* EventLog
+    const store = yield* ProjectionStore
+    const inline = store.inline === true
+    const catching = yield* Effect.makeSemaphore(1)
+    const reached = yield* SubscriptionRef.make(yield* store.checkpoint(AssetProjection.NAME))
+    const live = yield* FiberHandle.make()
+    const lock = yield* Effect.makeSemaphore(1)
 
-  const applyChunk = (chunk: Chunk.Chunk<RecordedEvent>) =>
-    Effect.forEach(slices(chunk), (run) =>
-      applyEvents(run).pipe(
-        Effect.provideService(ProjectionStore, store),
-        Effect.flatMap((commit) => SubscriptionRef.set(reached, commit.position))
-      ), { discard: true })
+    const applyChunk = (chunk: Chunk.Chunk<RecordedEvent>) =>
+      Effect.forEach(slices(chunk), (run) =>
+        applyEvents(run).pipe(
+          Effect.provideService(ProjectionStore, store),
+          Effect.flatMap((commit) => SubscriptionRef.set(reached, commit.position))
+        ), { discard: true })
 
-  /**
-   * Some stores project inside the append's own transaction; events they have projected already
-   * are below the checkpoint, and only need to be acknowledged.
-   */
-  const followChunk = (chunk: Chunk.Chunk<RecordedEvent>) =>
-    Effect.gen(function*() {
-      const checkpoint = yield* store.checkpoint(AssetProjection.NAME)
-      const fresh = Chunk.filter(chunk, (e) => e.position > checkpoint)
-      if (Chunk.isEmpty(fresh)) {
-        const last = Chunk.last(chunk)
-        if (last._tag === "Some") {
-          yield* SubscriptionRef.update(reached, (p) => Math.max(p, last.value.position))
+    /**
+     * Some stores project inside the append's own transaction; events they have projected already
+     * are below the checkpoint, and only need to be acknowledged.
+     */
+    const followChunk = (chunk: Chunk.Chunk<RecordedEvent>) =>
+      Effect.gen(function*() {
+        const checkpoint = yield* store.checkpoint(AssetProjection.NAME)
+        const fresh = Chunk.filter(chunk, (e) => e.position > checkpoint)
+        if (Chunk.isEmpty(fresh)) {
+          const last = Chunk.last(chunk)
+          if (last._tag === "Some") {
+            yield* SubscriptionRef.update(reached, (p) => Math.max(p, last.value.position))
+          }
+          return
         }
-        return
-      }
-      yield* applyChunk(fresh)
-    })
+        yield* applyChunk(fresh)
+      })
 
-  const follow = Effect.suspend(() =>
-    store.checkpoint(AssetProjection.NAME).pipe(
-      Effect.flatMap((from) => log.subscribe(from).pipe(Stream.runForEachChunk(followChunk))),
+    const follow = Effect.suspend(() =>
+      store.checkpoint(AssetProjection.NAME).pipe(
+        Effect.flatMap((from) => log.subscribe(from).pipe(Stream.runForEachChunk(followChunk))),
+        Effect.tapError((error) =>
+          Effect.logWarning("asset projection stopped; retrying").pipe(
+            Effect.annotateLogs({ error: error.message })
+          )
+        ),
+        Effect.retry(
+          Schedule.exponential("50 millis").pipe(
+            Schedule.either(Schedule.spaced("5 seconds"))
+          )
+        )
+      )
+    )
+
+    /** Applies what the log has beyond the checkpoint, up to the head as it is now. */
+    const catchUp = catching.withPermits(1)(
+      Effect.gen(function*() {
+        const from = yield* store.checkpoint(AssetProjection.NAME)
+        const to = yield* log.head
+        if (to > from) {
+          yield* log.readAll({ after: from, limit: to - from }).pipe(
+            Stream.runForEachChunk(applyChunk)
+          )
+        }
+        yield* SubscriptionRef.update(reached, (p) => Math.max(p, to))
+      })
+    )
+
+    const watch = catchUp.pipe(
+      Effect.zipRight(Effect.sleep(options.lagCheckInterval ?? "1 second")),
+      Effect.forever,
       Effect.tapError((error) =>
-        Effect.logWarning("asset projection stopped; retrying").pipe(
+        Effect.logWarning("asset projection catch-up failed; retrying").pipe(
           Effect.annotateLogs({ error: error.message })
         )
       ),
-      Effect.retry(
-        Schedule.exponential("50 millis").pipe(
-          Schedule.either(Schedule.spaced("5 seconds"))
-        )
-      )
+      Effect.retry(Schedule.spaced("1 second"))
     )
-  )
 
-  yield* FiberHandle.run(live, follow)
+    const run = inline ? watch : follow
+    yield* FiberHandle.run(live, run)
 
-  const rebuild: ProjectorShape["rebuild"] = (onProgress) =>
-    lock.withPermits(1)(
-      Effect.gen(function*() {
-        const start = yield* Clock.currentTimeMillis
-        yield* FiberHandle.clear(live)
-        yield* store.reset(AssetProjection.NAME)
-        yield* SubscriptionRef.set(reached, 0)
-        const total = yield* log.head
-        let done = 0
-        const assets = new Set<string>()
-        yield* log.readAll({ after: 0, limit: total }).pipe(
-          Stream.runForEachChunk((chunk) =>
-            applyChunk(chunk).pipe(
-              Effect.tap(() => {
-                done += Chunk.size(chunk)
-                for (const e of chunk) assets.add(e.asset.key)
-                return onProgress ? onProgress(done, total) : Effect.void
-              })
+    const rebuild: ProjectorShape["rebuild"] = (onProgress) =>
+      lock.withPermits(1)(
+        Effect.gen(function*() {
+          const start = yield* Clock.currentTimeMillis
+          yield* FiberHandle.clear(live)
+          yield* store.reset(AssetProjection.NAME)
+          yield* SubscriptionRef.set(reached, 0)
+          const total = yield* log.head
+          let done = 0
+          const assets = new Set<string>()
+          yield* log.readAll({ after: 0, limit: total }).pipe(
+            Stream.runForEachChunk((chunk) =>
+              applyChunk(chunk).pipe(
+                Effect.tap(() => {
+                  done += Chunk.size(chunk)
+                  for (const e of chunk) assets.add(e.asset.key)
+                  return onProgress ? onProgress(done, total) : Effect.void
+                })
+              )
             )
           )
+          const position = yield* SubscriptionRef.get(reached)
+          yield* FiberHandle.run(live, run)
+          const end = yield* Clock.currentTimeMillis
+          return {
+            events: done,
+            position,
+            assets: assets.size,
+            duration: Duration.millis(end - start)
+          }
+        }).pipe(
+          // A failed rebuild must not leave the projection stopped.
+          Effect.onError(() => FiberHandle.run(live, run))
         )
-        const position = yield* SubscriptionRef.get(reached)
-        yield* FiberHandle.run(live, follow)
-        const end = yield* Clock.currentTimeMillis
-        return {
-          events: done,
-          position,
-          assets: assets.size,
-          duration: Duration.millis(end - start)
-        }
-      }).pipe(
-        // A failed rebuild must not leave the projection stopped.
-        Effect.onError(() => FiberHandle.run(live, follow))
       )
-    )
 
-  const waitFor = (position: number, timeout: Duration.DurationInput) =>
-    reached.changes.pipe(
-      Stream.takeUntil((p) => p >= position),
-      Stream.runLast,
-      Effect.map(Option.exists((p) => p >= position)),
-      Effect.timeoutTo({ duration: timeout, onTimeout: () => false, onSuccess: (ok) => ok })
-    )
+    const waitFor = (position: number, timeout: Duration.DurationInput) =>
+      reached.changes.pipe(
+        Stream.takeUntil((p) => p >= position),
+        Stream.runLast,
+        Effect.map(Option.exists((p) => p >= position)),
+        Effect.timeoutTo({ duration: timeout, onTimeout: () => false, onSuccess: (ok) => ok })
+      )
 
-  return Projector.of({
-    position: SubscriptionRef.get(reached),
-    awaitPosition: (position, timeout = "30 seconds") =>
-      Effect.flatMap(
-        store.checkpoint(AssetProjection.NAME).pipe(Effect.orElseSucceed(() => 0)),
-        (checkpoint) => checkpoint >= position ? Effect.succeed(true) : waitFor(position, timeout)
-      ),
-    rebuild
+    return Projector.of({
+      position: SubscriptionRef.get(reached),
+      awaitPosition: (position, timeout = "30 seconds") =>
+        Effect.flatMap(
+          store.checkpoint(AssetProjection.NAME).pipe(Effect.orElseSucceed(() => 0)),
+          (checkpoint) =>
+            checkpoint >= position
+              ? Effect.succeed(true)
+              : inline
+              ? catchUp.pipe(
+                Effect.zipRight(store.checkpoint(AssetProjection.NAME)),
+                Effect.map((p) => p >= position),
+                Effect.orElseSucceed(() => false)
+              )
+              : waitFor(position, timeout)
+        ),
+      rebuild
+    })
   })
-})
 
 /**
  * Starts the projector for the lifetime of the layer.
@@ -210,5 +257,7 @@ export const make = Effect.gen(function*() {
  * @since 0.1.0
  * @category layers
  */
-export const layer: Layer.Layer<Projector, ProjectionStoreError, EventLog | ProjectionStore> = Layer
-  .scoped(Projector, make)
+export const layer = (
+  options: Options = {}
+): Layer.Layer<Projector, ProjectionStoreError, EventLog | ProjectionStore> =>
+  Layer.scoped(Projector, make(options))

@@ -49,6 +49,10 @@ class Conflict {
   constructor(readonly error: Errors.RevisionConflict) {}
 }
 
+class Busy {
+  constructor(readonly cause: unknown) {}
+}
+
 const plainAsset = (a: AssetId.AssetId) => ({
   cloud: a.cloud,
   resourceType: a.resourceType,
@@ -208,20 +212,32 @@ export const make = (
       ? cause
       : new Errors.EventLogError({ operation, detail: String(cause), cause })
 
+  const busyRetry = Schedule.exponential("5 millis").pipe(
+    Schedule.jittered,
+    Schedule.upTo("30 seconds")
+  )
+
+  // Plain control flow on the common path: this runs once per command.
+  const attemptAppend = (batch: EventLog.AppendBatch) =>
+    Effect.suspend((): Effect.Effect<EventLog.AppendResult, Errors.RevisionConflict | Busy> => {
+      try {
+        const result = appendTx.immediate(batch)
+        if (!result.duplicate) wake()
+        return Effect.succeed(result)
+      } catch (cause) {
+        if (cause instanceof Conflict) return Effect.fail(cause.error)
+        if (isBusy(cause)) return Effect.fail(new Busy(cause))
+        return Effect.die(cause)
+      }
+    })
+
   const append: EventLog.EventLogShape["append"] = (batch) =>
-    Effect.try({
-      try: () => appendTx.immediate(batch),
-      catch: (cause) => cause instanceof Conflict ? cause : fail("append")(cause)
-    }).pipe(
-      Effect.retry({
-        while: (e) => !(e instanceof Conflict) && isBusy(e.cause),
-        schedule: Schedule.exponential("5 millis").pipe(
-          Schedule.jittered,
-          Schedule.upTo("30 seconds")
-        )
-      }),
-      Effect.catchIf((e): e is Conflict => e instanceof Conflict, (c) => Effect.fail(c.error)),
-      Effect.tap((result) => Effect.sync(() => result.duplicate || wake()))
+    attemptAppend(batch).pipe(
+      Effect.retry({ while: (e) => e instanceof Busy, schedule: busyRetry }),
+      Effect.mapError((e): Errors.RevisionConflict | Errors.EventLogError =>
+        e instanceof Busy ? fail("append")(e.cause) : e
+      ),
+      Effect.catchAllDefect((cause) => Effect.fail(fail("append")(cause)))
     )
 
   const page = (after: number, upTo: number) =>

@@ -45,7 +45,8 @@ const toView = (row: AssetRow): ProjectionStore.AssetView =>
 const idParams = (a: AssetId.AssetId) => [a.cloud, a.resourceType, a.type, a.publicId] as const
 
 /**
- * The store's synchronous operations, for the event log to call inside its own transaction.
+ * The store's synchronous operations, for the event log to call inside its own transaction
+ * (`commit` here opens none of its own).
  *
  * @since 0.1.0
  * @category models
@@ -109,7 +110,8 @@ export const make = (db: Db): {
     return row === undefined ? undefined : toView(row)
   }
 
-  const commit = db.transaction((c: ProjectionStore.Commit) => {
+  /** The body of a commit, for callers that are inside a transaction already. */
+  const commitIn = (c: ProjectionStore.Commit) => {
     if (c.position <= checkpoint(c.projection)) return
     for (const asset of c.deletes) {
       deleteStmt.run(...idParams(asset))
@@ -138,7 +140,8 @@ export const make = (db: Db): {
       }
     }
     setCheckpointStmt.run(c.projection, c.position)
-  })
+  }
+  const commit = db.transaction(commitIn)
 
   /** Listing statements differ by which filters are present; each shape is prepared once. */
   const cache = new Map<string, Statement>()
@@ -220,5 +223,5 @@ export const make = (db: Db): {
     reset: (projection) => attempt("reset", () => reset.immediate(projection))
   })
 
-  return { store, sync: { get, commit: (c) => commit(c), checkpoint } }
+  return { store: { ...store, inline: true }, sync: { get, commit: commitIn, checkpoint } }
 }

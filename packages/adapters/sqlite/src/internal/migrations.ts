@@ -55,6 +55,8 @@ export const migrations: ReadonlyArray<Migration> = [
       ) WITHOUT ROWID;
       CREATE INDEX ctxlog_context_by_key
         ON ctxlog_context_index (cloud, key, resource_type, type, public_id);
+      CREATE INDEX ctxlog_context_by_asset
+        ON ctxlog_context_index (cloud, resource_type, type, public_id);
       CREATE TABLE ctxlog_checkpoints (
         projection TEXT    PRIMARY KEY,
         position   INTEGER NOT NULL
