@@ -45,7 +45,12 @@ export default tseslint.config(
   {
     files: ["**/*.mjs", "*.config.ts", "bench/**/*.ts"],
     languageOptions: {
-      globals: { process: "readonly", console: "readonly", URL: "readonly", performance: "readonly" }
+      globals: {
+        process: "readonly",
+        console: "readonly",
+        URL: "readonly",
+        performance: "readonly"
+      }
     }
   },
   {
