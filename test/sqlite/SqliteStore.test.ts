@@ -174,6 +174,24 @@ describe("SqliteStore", () => {
     await writer2.close()
   })
 
+  it("keeps the views whole when a command runs while the projections are rebuilt", async () => {
+    const filename = file()
+    const ctx = await Client.open({ store: SqliteStore.layer({ filename }) })
+    for (let i = 0; i < 3000; i++) await ctx.upload(`a${i}`, `k=${i}`)
+    const [summary] = await Promise.all([ctx.rebuild(), ctx.add("a1", "late=1")])
+    expect(summary.events).toBeGreaterThanOrEqual(3000)
+    expect((await ctx.get("a1")).context).toEqual([
+      { key: "k", value: "1" },
+      { key: "late", value: "1" }
+    ])
+    expect((await ctx.get("a2999")).context).toEqual([{ key: "k", value: "2999" }])
+    expect((await ctx.list({ maxResults: 500 })).resources.length).toBe(500)
+    await ctx.close()
+    expect(
+      await Effect.runPromise(snapshot.pipe(Effect.provide(SqliteStore.layer({ filename }))))
+    ).toEqual(await Effect.runPromise(rebuiltFrom(filename)))
+  })
+
   it("loses no update when two processes write to the same asset at once", async () => {
     const filename = file()
     const setup = await Client.open({ store: SqliteStore.layer({ filename }) })

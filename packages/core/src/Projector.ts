@@ -51,6 +51,9 @@ export interface ProjectorShape {
    * Drops the views and replays the whole log; live projection resumes afterwards. `assets`
    * counts the streams the replay met, deleted ones included.
    */
+  // Not yet: a rebuild fences out nothing in other processes. One that read the views just
+  // before this rebuild dropped them and commits just after could leave views missing until the
+  // next rebuild: run a rebuild while no other process catches up on the same store.
   readonly rebuild: (
     onProgress?: (done: number, total: number) => Effect.Effect<void>
   ) => Effect.Effect<RebuildSummary, EventLogError | ProjectionStoreError>
@@ -113,10 +116,10 @@ export const make = (options: Options = {}) =>
     const log = yield* EventLog
     const store = yield* ProjectionStore
     const inline = store.inline === true
-    const catching = yield* Effect.makeSemaphore(1)
     const reached = yield* SubscriptionRef.make(yield* store.checkpoint(AssetProjection.NAME))
     const live = yield* FiberHandle.make()
     const lock = yield* Effect.makeSemaphore(1)
+    const catching = yield* Effect.makeSemaphore(1)
 
     const applyChunk = (chunk: Chunk.Chunk<RecordedEvent>) =>
       Effect.forEach(slices(chunk), (run) =>
@@ -159,7 +162,11 @@ export const make = (options: Options = {}) =>
       )
     )
 
-    /** Applies what the log has beyond the checkpoint, up to the head as it is now. */
+    /**
+     * Applies what the log has beyond the checkpoint, up to the head as it is now. It may run
+     * while a rebuild does: both fold the same events onto the same views, and an event at or
+     * below a view's revision changes nothing, so whichever commits first leaves the views right.
+     */
     const catchUp = catching.withPermits(1)(
       Effect.gen(function*() {
         const from = yield* store.checkpoint(AssetProjection.NAME)
