@@ -12,7 +12,8 @@ export default defineConfig({
         replacement: src("./packages/core/src/testkit/index.ts")
       },
       { find: /^@ctxlog\/core$/, replacement: src("./packages/core/src/index.ts") },
-      { find: /^@ctxlog\/sqlite$/, replacement: src("./packages/adapters/sqlite/src/index.ts") }
+      { find: /^@ctxlog\/sqlite$/, replacement: src("./packages/adapters/sqlite/src/index.ts") },
+      { find: /^@ctxlog\/nats$/, replacement: src("./packages/adapters/nats/src/index.ts") }
     ]
   },
   test: {
