@@ -164,7 +164,14 @@ export const make = Effect.gen(function*() {
           return yield* new InvalidQuery({ path: "as_of", detail: "the time is not a valid date" })
         }
         point = asOf.time.toISOString()
-        upTo = events.filter((e) => e.timestamp.getTime() <= asOf.time.getTime())
+        // The point is the last revision stamped at or before the time. Timestamps come from the
+        // commands, so they need not rise with revisions; the state is still a prefix of the log.
+        const at = asOf.time.getTime()
+        let last = -1
+        events.forEach((e, i) => {
+          if (e.timestamp.getTime() <= at) last = i
+        })
+        upTo = events.slice(0, last + 1)
       }
       let view: AssetView | undefined
       for (const e of upTo) view = AssetProjection.evolve(view, e)

@@ -62,6 +62,18 @@ describe("Queries", () => {
       }).pipe(Effect.provide(memory())))
   })
 
+  it.live("reads as of a time the prefix up to the last revision stamped before it", () =>
+    Effect.gen(function*() {
+      const c = yield* ctxlog
+      yield* exec(upload(shirt, { a: "1" }, { timestamp: t(10) }))
+      // A writer whose clock runs behind stamps a later revision with an earlier time.
+      yield* exec(add([shirt], { b: "2" }, { timestamp: t(5) }))
+      yield* exec(add([shirt], { c: "3" }, { timestamp: t(20) }))
+      expect((yield* c.get(shirt, { time: t(12) })).revision).toBe(2)
+      expect((yield* c.get(shirt, { time: t(12) })).context.map((p) => p.key)).toEqual(["a", "b"])
+      expect((yield* Effect.flip(c.get(shirt, { time: t(1) })))._tag).toBe("AssetNotFound")
+    }).pipe(Effect.provide(memory())))
+
   describe("history", () => {
     it.live("lists who changed what, when and from where", () =>
       Effect.gen(function*() {
