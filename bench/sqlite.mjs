@@ -240,7 +240,7 @@ for (const id of ids) {
 }
 rawDb.close()
 report(
-  "get latency in process, 1M-event store",
+  `get latency in process, ${EVENTS} events`,
   median(inProcess),
   "ms",
   median(rawInProcess),
@@ -266,7 +266,7 @@ for (const id of ids.slice(0, 9)) {
   rawRuns.push(spawnMs(["-e", rawScript, big, id]))
 }
 report(
-  "`ctx get` wall time, 1M-event store",
+  `\`ctx get\` wall time, ${EVENTS} events`,
   median(ctxRuns),
   "ms",
   median(rawRuns),
