@@ -177,8 +177,9 @@ export const open = async (options: OpenOptions = {}): Promise<Client> => {
       throw Cause.squash(exit.cause)
     })
 
+  // Plain fields: the command decoder validates them once, naming the field that is wrong.
   const toAsset = (ref: AssetRef) =>
-    AssetId.decode(
+    Effect.succeed(
       typeof ref === "string"
         ? { cloud, resourceType: "image", type: "upload", publicId: ref }
         : {
@@ -187,8 +188,12 @@ export const open = async (options: OpenOptions = {}): Promise<Client> => {
           type: ref.type ?? "upload",
           publicId: ref.publicId
         }
-    ).pipe(
-      Effect.map((a) => ({ ...a })),
+    )
+
+  /** Queries take a validated identity. */
+  const toAssetId = (ref: AssetRef) =>
+    toAsset(ref).pipe(
+      Effect.flatMap(AssetId.decode),
       Effect.mapError((e) => new InvalidCommand({ path: "asset", detail: e.message }))
     )
 
@@ -245,10 +250,8 @@ export const open = async (options: OpenOptions = {}): Promise<Client> => {
         Effect.all({ assets: toAssets(assets), keys: Effect.succeed(keys) })
       ),
     delete: (assets, o) => execute("DeleteAssets", o, Effect.all({ assets: toAssets(assets) })),
-    get: (asset, asOf) =>
-      query((c) => Effect.flatMap(toAsset(asset), (a) => c.get(new AssetId.AssetId(a), asOf))),
-    history: (asset) =>
-      query((c) => Effect.flatMap(toAsset(asset), (a) => c.history(new AssetId.AssetId(a)))),
+    get: (asset, asOf) => query((c) => Effect.flatMap(toAssetId(asset), (a) => c.get(a, asOf))),
+    history: (asset) => query((c) => Effect.flatMap(toAssetId(asset), (a) => c.history(a))),
     byContext: (key, value, o) =>
       query((c) => c.byContext({ ...o, cloud: o?.cloud ?? cloud, key, value })),
     list: (o) => query((c) => c.list({ ...o, cloud: o?.cloud ?? cloud })),

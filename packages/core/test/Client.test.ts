@@ -60,7 +60,11 @@ describe("Client", () => {
         rule: "context_length"
       })
       await expect(ctx.get("missing")).rejects.toMatchObject({ _tag: "AssetNotFound" })
-      await expect(ctx.upload("")).rejects.toMatchObject({ _tag: "InvalidCommand", path: "asset" })
+      await expect(ctx.upload("")).rejects.toMatchObject({
+        _tag: "InvalidCommand",
+        path: "asset.publicId",
+        message: "asset.publicId: a public id must not be empty"
+      })
       await expect(ctx.replace("a", "k=w", { expectedRevision: 7 })).rejects.toMatchObject({
         _tag: "RevisionConflict",
         expected: 7,
