@@ -7,7 +7,6 @@
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as Ref from "effect/Ref"
 import type { Positioned } from "./Notification.js"
 import { NotificationSink } from "./NotificationSink.js"
 
@@ -29,14 +28,14 @@ export class Received extends Context.Tag("@ctxlog/core/InMemoryNotificationSink
  * @category layers
  */
 export const layer: Layer.Layer<NotificationSink | Received> = Layer.effectContext(
-  Effect.gen(function*() {
-    const received = yield* Ref.make<ReadonlyArray<Positioned>>([])
+  Effect.sync(() => {
+    const received: Array<Positioned> = []
     return Context.make(
       NotificationSink,
       NotificationSink.of({
         name: "memory",
-        publish: (n) => Ref.update(received, (all) => [...all, n])
+        publish: (n) => Effect.sync(() => void received.push(n))
       })
-    ).pipe(Context.add(Received, Ref.get(received)))
+    ).pipe(Context.add(Received, Effect.sync(() => received.slice())))
   })
 )
