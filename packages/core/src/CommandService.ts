@@ -277,14 +277,21 @@ export const make = (options: Options = {}) =>
       Effect.gen(function*() {
         const assets = yield* checkShape(command, limits)
         const key = idempotencyKey(assets[0]!.cloud, command.commandId)
-        const known = yield* log.lookup(key)
-        if (Option.isSome(known)) return yield* fromReceipt(command.commandId, known.value)
         const explicit = Command.expectedRevisionOf(command) !== undefined
         return yield* attempt(command, assets, key).pipe(
           Effect.retry({
             while: (error) => error._tag === "RevisionConflict" && !explicit,
             schedule: conflictRetry
-          })
+          }),
+          // A command seen before returns its first result. The log answers a repeated append
+          // that way itself; the lookup is for a repeat that the current state would refuse (an
+          // asset deleted since, a stated revision passed), so it costs nothing on the way in.
+          Effect.catchAll((error) =>
+            Effect.flatMap(log.lookup(key), (known) =>
+              Option.isSome(known)
+                ? fromReceipt(command.commandId, known.value)
+                : Effect.fail(error))
+          )
         )
       }).pipe(
         Effect.withSpan("ctxlog.command", {

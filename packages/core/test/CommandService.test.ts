@@ -109,6 +109,26 @@ describe("CommandService", () => {
         expect([again.duplicate, again.applied.length, again.notFound.length]).toEqual([true, 1, 0])
       }).pipe(Effect.provide(memory())))
 
+    it.live("returns the first result to a repeat that the current state would refuse", () =>
+      Effect.gen(function*() {
+        yield* exec(upload(a, { k: "1" }))
+        const first = yield* exec(
+          replace(a, { k: "2" }, { commandId: "guarded", expectedRevision: 1 })
+        )
+        // The stated revision has passed, and then the asset is gone: deciding again would fail.
+        const again = yield* exec(
+          replace(a, { k: "2" }, { commandId: "guarded", expectedRevision: 1 })
+        )
+        expect([again.duplicate, again.position]).toEqual([true, first.position])
+        yield* exec(remove([a]))
+        const late = yield* exec(
+          replace(a, { k: "2" }, { commandId: "guarded", expectedRevision: 1 })
+        )
+        expect([late.duplicate, late.position]).toEqual([true, first.position])
+        const fresh = yield* Effect.flip(exec(replace(a, { k: "3" }, { expectedRevision: 1 })))
+        expect(fresh._tag).toBe("RevisionConflict")
+      }).pipe(Effect.provide(memory())))
+
     it.live("scopes command ids to their cloud", () =>
       Effect.gen(function*() {
         const other = AssetId.make({ cloud: "other", publicId: "a" })
