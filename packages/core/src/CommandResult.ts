@@ -21,7 +21,9 @@ export class CommandResult extends Schema.Class<CommandResult>("CommandResult")(
   /** The revision of each changed asset after the command. */
   revisions: Schema.Array(Schema.Struct({ asset: AssetId, revision: Schema.Number })),
   /** True when the command id was seen before and this is the first result, returned again. */
-  duplicate: Schema.Boolean
+  duplicate: Schema.Boolean,
+  /** True when the store's views already reflect the command (they were written with it). */
+  projected: Schema.optional(Schema.Boolean)
 }) {}
 
 /**

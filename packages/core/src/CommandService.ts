@@ -269,7 +269,8 @@ export const make = (options: Options = {}) =>
           notFound,
           position: result.position,
           revisions: result.revisions,
-          duplicate: false
+          duplicate: false,
+          projected: result.projected
         }, trusted)
       })
 

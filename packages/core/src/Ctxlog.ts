@@ -68,7 +68,7 @@ const make = (options: Options) =>
     const execute: CtxlogShape["execute"] = (command) =>
       commands.execute(command).pipe(
         Effect.tap((result) =>
-          projector.awaitPosition(result.position, wait).pipe(
+          result.projected ? Effect.void : projector.awaitPosition(result.position, wait).pipe(
             Effect.flatMap((caughtUp) =>
               caughtUp ? Effect.void : Effect.logWarning(
                 "the projections did not catch up with a command in time"

@@ -58,6 +58,11 @@ export interface AppendResult {
   /** Each written stream's revision after the batch. */
   readonly revisions: ReadonlyArray<{ readonly asset: AssetId; readonly revision: number }>
   readonly receipt: string | undefined
+  /**
+   * True when the log projected the batch into its store's asset views in the same transaction,
+   * so that a reader need not wait for the projector.
+   */
+  readonly projected?: boolean | undefined
 }
 
 /**

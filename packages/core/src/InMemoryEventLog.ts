@@ -70,14 +70,15 @@ export const makeWith = (inline?: InMemoryProjectionStore.Inline) =>
           }
           revisions.push({ asset: write.asset, revision: stream.length })
         }
-        if (inline !== undefined && inline.checkpoint(AssetProjection.NAME) === before) {
-          inline.commit(AssetProjection.project(inline.get, events.slice(before)))
-        }
+        const projected = inline !== undefined &&
+          inline.checkpoint(AssetProjection.NAME) === before
+        if (projected) inline.commit(AssetProjection.project(inline.get, events.slice(before)))
         const result: AppendResult = {
           duplicate: false,
           position: events.length,
           revisions,
-          receipt: batch.receipt
+          receipt: batch.receipt,
+          projected
         }
         keys.set(batch.idempotencyKey, result)
         return SubscriptionRef.set(head, events.length).pipe(Effect.as(result))

@@ -178,12 +178,11 @@ export const make = (
     insertCommand.run(batch.idempotencyKey, row.position, row.revisions, row.receipt)
     // Project inline only when the projection is exactly caught up: during a rebuild, or after
     // another process fell behind, the projector owns the catching up.
-    if (recorded.length > 0 && projections.checkpoint(AssetProjection.NAME) === before) {
-      projections.commit(
-        AssetProjection.project((asset) => projections.get(asset), recorded)
-      )
+    const projected = projections.checkpoint(AssetProjection.NAME) === before
+    if (projected && recorded.length > 0) {
+      projections.commit(AssetProjection.project((asset) => projections.get(asset), recorded))
     }
-    return { duplicate: false, position, revisions, receipt: batch.receipt }
+    return { duplicate: false, position, revisions, receipt: batch.receipt, projected }
   })
 
   /** Local appends wake local followers at once; other processes are noticed by polling. */
