@@ -34,25 +34,24 @@ const snapshot = Effect.gen(function*() {
 /** Rebuilds the views from the file's log into a fresh in-memory store. */
 const rebuiltFrom = (filename: string) =>
   Effect.gen(function*() {
-    return yield* Effect.gen(function*() {
-      yield* (yield* Ctxlog.Ctxlog).rebuild()
-      return yield* snapshot
-    }).pipe(
-      Effect.provide(
-        Ctxlog.layer().pipe(
-          Layer.provideMerge(Layer.merge(
-            Layer.project(
-              SqliteStore.layer({ filename }),
-              EventLog.EventLog,
-              EventLog.EventLog,
-              (l) => l
-            ),
-            InMemoryProjectionStore.layer
-          ))
-        )
+    yield* (yield* Ctxlog.Ctxlog).rebuild()
+    return yield* snapshot
+  }).pipe(
+    Effect.provide(
+      Ctxlog.layer().pipe(
+        Layer.provideMerge(Layer.merge(
+          // Only the file's log: the views go to a store that starts empty.
+          Layer.project(
+            SqliteStore.layer({ filename }),
+            EventLog.EventLog,
+            EventLog.EventLog,
+            (l) => l
+          ),
+          InMemoryProjectionStore.layer
+        ))
       )
     )
-  })
+  )
 
 const run = (args: ReadonlyArray<string>, onLine?: (line: string, kill: () => void) => void) =>
   new Promise<{ code: number | null; signal: NodeJS.Signals | null; lines: Array<string> }>(
@@ -141,14 +140,13 @@ describe("SqliteStore", () => {
     for (const [durability, expected] of [["off", 0], ["normal", 1], ["full", 2]] as const) {
       const filename = file()
       const synchronous = await Effect.runPromise(
-        Effect.scoped(Effect.gen(function*() {
-          const ctx = yield* Layer.build(SqliteStore.layer({ filename, durability }))
-          const { db } = ctx.unsafeMap.get(SqliteStore.SqliteDatabase.key) as SqliteStore.Handle
+        Effect.gen(function*() {
+          const { db } = yield* SqliteStore.SqliteDatabase
           return [
             db.pragma("synchronous", { simple: true }),
             db.pragma("journal_mode", { simple: true })
           ]
-        }))
+        }).pipe(Effect.provide(SqliteStore.layer({ filename, durability })))
       )
       expect(synchronous).toEqual([expected, "wal"])
     }
