@@ -25,11 +25,40 @@ describe("Store.parse", () => {
     }
   })
 
-  it("knows the memory store and that NATS is not in this build", () => {
+  it("knows the memory store", () => {
     expect(parse("memory:")).toStrictEqual(Either.right({ _tag: "Memory" }))
-    const nats = parse("nats://localhost:4222")
-    expect(Either.isLeft(nats) && nats.left.message).toBe(
-      "the NATS store is not available in this build yet"
+  })
+
+  it("reads NATS servers, credentials and parameters", () => {
+    expect(parse("nats://localhost:4222")).toStrictEqual(
+      Either.right({ _tag: "Nats", servers: ["nats://localhost:4222"] })
     )
+    expect(parse("nats://u:p%40ss@a:1,b:2/?prefix=t.x&replicas=3&creds=c.creds&tls=true", "/w"))
+      .toStrictEqual(Either.right({
+        _tag: "Nats",
+        servers: ["nats://a:1", "nats://b:2"],
+        user: "u",
+        pass: "p@ss",
+        prefix: "t.x",
+        replicas: 3,
+        credsFile: "/w/c.creds",
+        tls: true
+      }))
+  })
+
+  it("refuses a NATS URL without a server or with a bad parameter", () => {
+    for (
+      const url of [
+        "nats://",
+        "nats://a b:1",
+        "nats://h:1?replicas=2",
+        "nats://h:1?prefix=a..b",
+        "nats://h:1?tls=yes",
+        "nats://h:1?stream=x"
+      ]
+    ) {
+      const result = parse(url, "/w")
+      expect(Either.isLeft(result) && result.left._tag, url).toBe("UsageError")
+    }
   })
 })

@@ -1,6 +1,7 @@
 import { existsSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { describe, it } from "vitest"
+import { freePorts } from "../support/nats.js"
 import { ctx, ctxJson, tempStore, useBinary } from "./support/ctx.js"
 
 useBinary()
@@ -117,10 +118,12 @@ describe.concurrent("ctx usage", () => {
     expect(result.stderr).toContain("memory:")
   })
 
-  it("a NATS store URL says that this build lacks it", async ({ expect }) => {
-    const result = await ctx(["get", "a", "--store", "nats://localhost:4222"])
+  it("a NATS server that does not answer fails with exit status 1 and says so", async ({ expect }) => {
+    const [port] = await freePorts(1)
+    const result = await ctx(["get", "a", "--store", `nats://127.0.0.1:${port}`])
     expect(result.code).toBe(1)
-    expect(result.stderr).toContain("the NATS store is not available in this build yet")
+    expect(result.stderr).toContain(`cannot open the NATS store`)
+    expect(result.stderr).toContain(`127.0.0.1:${port}`)
   })
 
   it("a store that cannot be opened fails with exit status 1 and says why", async ({ expect }) => {

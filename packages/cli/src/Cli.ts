@@ -37,7 +37,8 @@ const commandList: ReadonlyArray<readonly [string, string]> = [
 const globalList: ReadonlyArray<readonly [string, string]> = [
   [
     "--store <url>",
-    `sqlite:<path>[?durability=off|normal|full] or memory:; also read from ${Store.ENV_VAR}; ` +
+    "sqlite:<path>[?durability=off|normal|full], nats://<host>:<port>[?prefix=<p>] or " +
+    `memory:; also read from ${Store.ENV_VAR}; ` +
     `default ${Store.DEFAULT_URL}`
   ],
   ["--cloud <name>", "the cloud (tenant) of the assets; default demo"],

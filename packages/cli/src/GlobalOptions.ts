@@ -18,7 +18,8 @@ export const store = Options.text("store").pipe(
   Options.withPseudoName("url"),
   Options.withDescription(
     "Where the log is kept: sqlite:<path>[?durability=off|normal|full] (relative to the " +
-      `working directory) or memory:. Also read from ${Store.ENV_VAR}; ` +
+      "working directory), nats://<host>:<port>[,<host>:<port>…][?prefix=<p>&replicas=1|3&" +
+      `creds=<file>&tls=true] (JetStream) or memory:. Also read from ${Store.ENV_VAR}; ` +
       `the default is ${Store.DEFAULT_URL}.`
   )
 )

@@ -310,7 +310,7 @@ export const make = (
             out.push({ seq: m.seq, subject: m.subject, data: m.data })
             if (m.seq >= through) break
           }
-          await iter.close()
+          void iter.close().catch(() => undefined)
           return out
         })
         const entries: Array<Envelope.Entry> = []
@@ -594,7 +594,9 @@ export const make = (
                 })
                 return consumer.consume()
               }),
-              (iter) => Effect.promise(() => iter.close().catch(() => undefined))
+              // Not awaited: an ordered consumer that has delivered nothing yet can leave its
+              // close pending, and a reader must not hold up the scope that ends it.
+              (iter) => Effect.sync(() => void iter.close().catch(() => undefined))
             )
             yield* Effect.forkScoped(
               Effect.tryPromise({
