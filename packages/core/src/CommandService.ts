@@ -207,13 +207,34 @@ export const make = (options: Options = {}) =>
           )
       })
 
-    const attempt = (command: Command.Command, assets: ReadonlyArray<AssetId>, key: string) =>
+    /**
+     * The states a first attempt may decide on without reading: the remembered ones, when every
+     * asset has one. Only a decision to write is taken on them, because the append checks each
+     * written stream's revision and turns a stale state into a conflict; a refusal, a missing
+     * asset or a no-op would be believed unchecked, so those are decided again on fresh reads.
+     */
+    const remembered = (assets: ReadonlyArray<AssetId>) => {
+      const states: Array<Decider.AssetState> = []
+      for (const asset of assets) {
+        const state = cache.get(asset.key)
+        if (state === undefined) return undefined
+        states.push(state)
+      }
+      return states
+    }
+
+    const attempt = (
+      command: Command.Command,
+      assets: ReadonlyArray<AssetId>,
+      key: string,
+      cached: ReadonlyArray<Decider.AssetState> | undefined
+    ): Effect.Effect<CommandResult, CommandError> =>
       Effect.gen(function*() {
         const expected = Command.expectedRevisionOf(command)
         // Forking readers costs more than one read: only a multi-asset command reads in parallel.
-        const states = yield* Effect.forEach(assets, load, {
+        const states = cached ?? (yield* Effect.forEach(assets, load, {
           concurrency: assets.length > 1 ? concurrency : 1
-        })
+        }))
         const applied: Array<AssetId> = []
         const notFound: Array<AssetId> = []
         const decided: Array<{ state: Decider.AssetState; events: ReadonlyArray<DomainEvent> }> = []
@@ -226,6 +247,9 @@ export const make = (options: Options = {}) =>
             })
           }
           const decision = decider.decide(command, state)
+          if (cached !== undefined && (Either.isLeft(decision) || decision.right.length === 0)) {
+            return yield* attempt(command, assets, key, undefined)
+          }
           if (Either.isLeft(decision)) {
             const refusal = decision.left
             if (refusal._tag === "AssetNotFound" && "assets" in command) {
@@ -279,7 +303,13 @@ export const make = (options: Options = {}) =>
         const assets = yield* checkShape(command, limits)
         const key = idempotencyKey(assets[0]!.cloud, command.commandId)
         const explicit = Command.expectedRevisionOf(command) !== undefined
-        return yield* attempt(command, assets, key).pipe(
+        // A stated revision is compared with the state before the append, so it needs a read.
+        let first = explicit ? undefined : remembered(assets)
+        return yield* Effect.suspend(() => {
+          const cached = first
+          first = undefined
+          return attempt(command, assets, key, cached)
+        }).pipe(
           Effect.retry({
             while: (error) => error._tag === "RevisionConflict" && !explicit,
             schedule: conflictRetry

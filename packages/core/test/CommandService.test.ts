@@ -1,4 +1,12 @@
-import { AssetId, Ctxlog, EventLog, InMemoryEventLog, InMemoryProjectionStore } from "@ctxlog/core"
+import {
+  AssetId,
+  CommandService,
+  Ctxlog,
+  EventLog,
+  InMemoryEventLog,
+  InMemoryProjectionStore,
+  Policy
+} from "@ctxlog/core"
 import { Fixtures } from "@ctxlog/core/testkit"
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
@@ -235,6 +243,33 @@ describe("CommandService", () => {
         expect(error._tag).toBe("RevisionConflict")
         expect(yield* Ref.get(attempts)).toBe(4)
       }))
+
+    it.live("checks a remembered state that another writer has passed before trusting it", () =>
+      Effect.gen(function*() {
+        // Two services on one log, as two processes: each remembers the states it has seen.
+        const mine = yield* CommandService.make()
+        const theirs = yield* CommandService.make()
+        const log = yield* EventLog.EventLog
+        const c = AssetId.make({ cloud: "demo", publicId: "c" })
+        yield* mine.execute(upload(a, { x: "1" }))
+        yield* theirs.execute(add([a], { y: "2" }))
+        // A write decided on the stale state is refused by the log and decided again.
+        const merged = yield* mine.execute(add([a], { z: "3" }))
+        expect(merged.revisions.map((r) => r.revision)).toEqual([3])
+        yield* theirs.execute(remove([a]))
+        const afterDelete = yield* mine.execute(add([a], { w: "4" }))
+        expect(afterDelete.notFound.map(String)).toEqual([a.toString()])
+        // A refusal on a remembered state (c missing) is not believed without a fresh read.
+        expect((yield* mine.execute(add([c], { k: "v" }))).notFound.length).toBe(1)
+        yield* theirs.execute(upload(c))
+        const applied = yield* mine.execute(add([c], { k: "v" }))
+        expect(applied.changed.map(String)).toEqual([c.toString()])
+        const events = yield* log.readStream(a)
+        expect(events.map((e) => e.revision)).toEqual([1, 2, 3, 4])
+        expect(events[2]!.event).toMatchObject({ added: [{ key: "z", value: "3" }] })
+      }).pipe(
+        Effect.provide(Layer.merge(InMemoryEventLog.layer, Policy.layer()))
+      ))
 
     it.live("loses no update when many writers change one asset at once", () =>
       Effect.gen(function*() {
