@@ -1,7 +1,8 @@
 /**
  * JetStream servers for tests. `NATS_URL` names a server to use as it is; otherwise the
  * `nats-server` binary on PATH (or `NATS_SERVER_BIN`) is started on a free loopback port with a
- * temporary storage folder, and stopped afterwards. Servers started here can be killed and
+ * temporary storage folder, and stopped afterwards; otherwise, where Docker answers, a container
+ * is started with `@testcontainers/nats`. Servers started from the binary can be killed and
  * restarted on the same port and folder, for fault tests, and three can form a cluster.
  */
 import { jetstreamManager } from "@nats-io/jetstream"
@@ -109,22 +110,24 @@ const dockerAnswers = () =>
     execFile("docker", ["info"], { timeout: 10_000 }, (error) => resolve(error === null))
   })
 
+const noServer = () =>
+  new Error(
+    "no NATS server for the tests: install nats-server (apt-get install nats-server, or a " +
+      "release from https://github.com/nats-io/nats-server/releases), start Docker, or set " +
+      "NATS_URL=nats://host:port to a server with JetStream enabled"
+  )
+
 /** The binary, or an error that says how to get a server. */
 const binary = async (): Promise<string> => {
   const found = findBinary()
   if (found !== undefined) return found
   if (await dockerAnswers()) {
     throw new Error(
-      "no nats-server binary on PATH, but Docker answers: install @testcontainers/nats " +
-        "(pnpm add -D @testcontainers/nats) to start JetStream in a container, or set " +
-        "NATS_URL=nats://host:port to a server with JetStream enabled"
+      "no nats-server binary on PATH: a cluster, and a server that fault tests kill, need it " +
+        "(apt-get install nats-server); Docker serves only single servers here"
     )
   }
-  throw new Error(
-    "no NATS server for the tests: install nats-server (apt-get install nats-server, or a " +
-      "release from https://github.com/nats-io/nats-server/releases) or set " +
-      "NATS_URL=nats://host:port to a server with JetStream enabled"
-  )
+  throw noServer()
 }
 
 /** Children still running, killed if the test process leaves without stopping them. */
@@ -273,10 +276,48 @@ const externalServer = (url: string): NatsServer => {
   }
 }
 
-/** A JetStream server: `NATS_URL`'s, or a new one on a free port. */
+/**
+ * A JetStream server in a container. The container's port mapping changes when it restarts, so
+ * it cannot be killed and restarted in place: fault tests need the binary.
+ */
+const containerServer = async (): Promise<NatsServer> => {
+  const { NatsContainer } = await import("@testcontainers/nats")
+  const container = await new NatsContainer("nats:2.10-alpine").withJetStream().start()
+  const options = container.getConnectionOptions()
+  const host = String([options.servers].flat()[0]).replace(/^nats:\/\//, "")
+  const credentials = options.user === undefined
+    ? ""
+    : `${encodeURIComponent(options.user)}:${encodeURIComponent(options.pass ?? "")}@`
+  const url = `nats://${credentials}${host}`
+  const refuse = () => {
+    throw new Error("a NATS server in a container cannot be killed or restarted by these tests")
+  }
+  let running = true
+  return {
+    url,
+    port: Number(new URL(url).port),
+    dataDir: "",
+    external: true,
+    get running() {
+      return running
+    },
+    stop: async () => {
+      running = false
+      await container.stop()
+    },
+    kill: refuse,
+    restart: async () => refuse()
+  }
+}
+
+/** A JetStream server: `NATS_URL`'s, or a new one on a free port, or one in a container. */
 export const startServer = async (): Promise<NatsServer> => {
   const given = process.env.NATS_URL
   if (given !== undefined && given !== "") return externalServer(given)
+  if (findBinary() === undefined) {
+    if (await dockerAnswers()) return containerServer()
+    throw noServer()
+  }
   const bin = await binary()
   // A port found free can be taken before the server binds it; another one is tried then.
   for (let attempt = 1;; attempt++) {
