@@ -209,14 +209,17 @@ export const make = (options: Options = {}) =>
 
     /**
      * The states a first attempt may decide on without reading: the remembered ones, when every
-     * asset has one. Only a decision to write is taken on them, because the append checks each
-     * written stream's revision and turns a stale state into a conflict; a refusal, a missing
-     * asset or a no-op would be believed unchecked, so those are decided again on fresh reads.
+     * asset has one, and for an upload, whose asset is most often new, an empty stream in place
+     * of one not remembered. Only a decision to write is taken on them, because the append checks
+     * each written stream's revision and turns a wrong guess into a conflict and a fresh read; a
+     * refusal, a missing asset or a no-op would be believed unchecked, so those are decided
+     * again on fresh reads.
      */
-    const remembered = (assets: ReadonlyArray<AssetId>) => {
+    const remembered = (command: Command.Command, assets: ReadonlyArray<AssetId>) => {
       const states: Array<Decider.AssetState> = []
       for (const asset of assets) {
-        const state = cache.get(asset.key)
+        const state = cache.get(asset.key) ??
+          (command._tag === "Upload" ? decider.initialState(asset) : undefined)
         if (state === undefined) return undefined
         states.push(state)
       }
@@ -304,7 +307,7 @@ export const make = (options: Options = {}) =>
         const key = idempotencyKey(assets[0]!.cloud, command.commandId)
         const explicit = Command.expectedRevisionOf(command) !== undefined
         // A stated revision is compared with the state before the append, so it needs a read.
-        let first = explicit ? undefined : remembered(assets)
+        let first = explicit ? undefined : remembered(command, assets)
         return yield* Effect.suspend(() => {
           const cached = first
           first = undefined

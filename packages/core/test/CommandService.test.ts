@@ -264,6 +264,15 @@ describe("CommandService", () => {
         yield* theirs.execute(upload(c))
         const applied = yield* mine.execute(add([c], { k: "v" }))
         expect(applied.changed.map(String)).toEqual([c.toString()])
+        // An upload guesses a stream it does not remember is new; the log corrects the guess.
+        const e = AssetId.make({ cloud: "demo", publicId: "e" })
+        yield* theirs.execute(upload(e, { x: "1" }))
+        const over = yield* mine.execute(upload(e, { y: "2" }))
+        expect(over.revisions.map((r) => r.revision)).toEqual([2])
+        expect((yield* log.readStream(e))[1]!.event).toMatchObject({
+          added: [{ key: "y", value: "2" }],
+          removed: [{ key: "x", previous: "1" }]
+        })
         const events = yield* log.readStream(a)
         expect(events.map((e) => e.revision)).toEqual([1, 2, 3, 4])
         expect(events[2]!.event).toMatchObject({ added: [{ key: "z", value: "3" }] })
