@@ -8,7 +8,9 @@
  * - The idempotency key of a batch is remembered: appending with a known key writes nothing and
  *   returns the first result (with `duplicate: true`), even when its expectations are now stale.
  *   A batch with no writes records just its key and receipt.
- * - Positions start at 1 and only grow; revisions of a stream start at 1 with no gaps.
+ * - Positions start at 1 and only grow; revisions of a stream start at 1 with no gaps. Positions
+ *   may skip numbers (a networked log can give a number to a write that then did not count), so
+ *   a reader counts events, never positions.
  * - `subscribe` delivers every event after the position, in order, first those already written,
  *   then new ones as they are appended, without gaps or repeats.
  *

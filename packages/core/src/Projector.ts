@@ -172,7 +172,9 @@ export const make = (options: Options = {}) =>
         const from = yield* store.checkpoint(AssetProjection.NAME)
         const to = yield* log.head
         if (to > from) {
-          yield* log.readAll({ after: from, limit: to - from }).pipe(
+          // Positions can skip numbers, so the read is bounded by position, not by a count.
+          yield* log.readAll({ after: from }).pipe(
+            Stream.takeWhile((e) => e.position <= to),
             Stream.runForEachChunk(applyChunk)
           )
         }
@@ -204,7 +206,8 @@ export const make = (options: Options = {}) =>
           const total = yield* log.head
           let done = 0
           const assets = new Set<string>()
-          yield* log.readAll({ after: 0, limit: total }).pipe(
+          yield* log.readAll({ after: 0 }).pipe(
+            Stream.takeWhile((e) => e.position <= total),
             Stream.runForEachChunk((chunk) =>
               applyChunk(chunk).pipe(
                 Effect.tap(() => {
