@@ -2,8 +2,12 @@
  * The projection store on NATS KV buckets, so that a NATS deployment needs no other database.
  * Three buckets share a prefix (`ctxlog` unless set):
  *
- * - `<prefix>_views`: one entry per asset, `<cloud>.<resource_type>.<type>.<public id>`, whose
- *   value is the view as JSON.
+ * - `<prefix>_views`: one entry per asset, `<cloud>.<resource_type>.<type>.<public id>`. A live
+ *   asset's value is its view as JSON, plus `seqs`, the stream sequence of the put that wrote
+ *   each of its index entries, and `retiring`, index entries it has dropped and not yet removed.
+ *   A deleted asset's entry is its tombstone: a KV delete marker (other KV clients see no key)
+ *   whose payload is `{"deleted": <position>}`, the position of the commit that deleted it, and
+ *   `retiring` while its view's index entries are being removed.
  * - `<prefix>_index`: empty entries whose keys are the index, `k.<cloud>.<key>.<rt>.<type>.<id>`
  *   for every context key and `v.<cloud>.<key>.<value>.<rt>.<type>.<id>` for every pair.
  * - `<prefix>_checkpoints`: one entry per projection, its position as text.
@@ -14,12 +18,33 @@
  * longest index key near 3500 bytes, under the server's subject limit; a lookup confirms every
  * index hit against the view, so neither a collision nor a stale entry can give a wrong answer.
  *
- * A commit is idempotent but not atomic in the strict sense: KV has no transaction over several
- * keys. It writes in an order that makes every torn commit harmless and repaired by replaying
- * from the old checkpoint: new index entries, then removal of the stale ones, then the views,
- * then the checkpoint. A replay reads the views as the torn commit left them and finishes the
- * same work. While a commit is under way, a query may miss an asset whose pair is being removed.
- * One projector writes a bucket set at a time; two writing at once could interleave their views.
+ * Several processes may commit the same projection to one bucket set at once, at any speeds.
+ * KV has no transaction over several keys, so each asset's entry in `_views` is the arbiter:
+ * a commit writes it with compare-and-set on the KV revision it read, and on losing reads it
+ * again and decides again. A change is written only if it is newer than what the entry holds:
+ *
+ * - a view replaces a view of lower revision, and a tombstone of lower position than its own;
+ * - a delete in a commit at position P replaces a view whose position is at most P, raises a
+ *   tombstone below P to P, and writes a tombstone where there is no entry. A commit at P that
+ *   deletes an asset says that the asset's last event up to P deleted it: every view of it up to
+ *   P is older, and an upload that brings it back comes after P, so the tombstone refuses a late
+ *   replay of the old views without refusing the new upload.
+ *
+ * So a process that is behind never takes a view back, and one that replays from an old
+ * checkpoint after a crash applies nothing twice. The checkpoint only moves forward, by
+ * compare-and-set too.
+ *
+ * The index holds every entry of every current view at every moment, and at most some extras.
+ * A writer puts the entries its view adds before it writes the view. The entries the view drops
+ * are removed only by the writer whose compare-and-set succeeded, after it, and each removal
+ * expects the sequence that the replaced view recorded for the entry: a later view that has the
+ * entry again has put it again, under a newer sequence, so a removal however late can take only
+ * a put no view relies on. The dropped entries travel in `retiring` until they are removed; a
+ * writer that dies first leaves them to whichever writer reads the entry next, which removes
+ * them or carries them on. A commit costs one read per asset, one put per added entry, one write
+ * per asset, one removal per dropped entry and, for an asset that dropped some, one more write to
+ * clear `retiring`. A query reads each view as it is then: during a commit it may see some
+ * assets before it and others after.
  *
  * @since 0.1.0
  */
@@ -27,7 +52,9 @@ import { AssetId, Errors, ProjectionStore } from "@ctxlog/core"
 import { StorageType } from "@nats-io/jetstream"
 import type { KV, KvEntry } from "@nats-io/kv"
 import { Kvm } from "@nats-io/kv"
+import { headers } from "@nats-io/transport-node"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
@@ -89,21 +116,31 @@ export const viewKey = (asset: AssetId.AssetId): string =>
   `${encodeToken(asset.cloud)}.${idTokens(asset)}`
 
 /**
+ * A context's index entries without the cloud and identity that all of one asset's share,
+ * `k.<key>` and `v.<key>.<value>`, in the context's order: the short form that a view's entry
+ * keeps its index sequences and its retiring entries in.
+ */
+const indexParts = (context: ProjectionStore.AssetView["context"]): ReadonlyArray<string> => {
+  const out = new Set<string>()
+  for (const { key, value } of context) {
+    out.add(`k.${indexToken(key)}`)
+    out.add(`v.${indexToken(key)}.${indexToken(value)}`)
+  }
+  return [...out]
+}
+
+/** The index key of a part: the kind, the cloud, the part's tokens, the identity. */
+const indexKeyOf = (asset: AssetId.AssetId, part: string) =>
+  `${part.slice(0, 1)}.${encodeToken(asset.cloud)}${part.slice(1)}.${idTokens(asset)}`
+
+/**
  * The index keys of a view: one per context key, one per pair.
  *
  * @since 0.1.0
  * @category encoding
  */
-export const indexKeys = (view: ProjectionStore.AssetView): ReadonlyArray<string> => {
-  const cloud = encodeToken(view.asset.cloud)
-  const id = idTokens(view.asset)
-  const out = new Set<string>()
-  for (const { key, value } of view.context) {
-    out.add(`k.${cloud}.${indexToken(key)}.${id}`)
-    out.add(`v.${cloud}.${indexToken(key)}.${indexToken(value)}.${id}`)
-  }
-  return [...out]
-}
+export const indexKeys = (view: ProjectionStore.AssetView): ReadonlyArray<string> =>
+  indexParts(view.context).map((part) => indexKeyOf(view.asset, part))
 
 const trusted = { disableValidation: true } as const
 
@@ -129,15 +166,163 @@ const identityOf = (key: string, length: number, cloudAt: number) => {
   }, trusted)
 }
 
-const ViewJson = Schema.parseJson(ProjectionStore.AssetView)
-const encodeView = Schema.encodeSync(ViewJson)
-const decodeView = Schema.decodeUnknownEither(ViewJson)
+/** An index entry that a view has dropped: its part, and the sequence of the put to remove. */
+type Retiring = readonly [part: string, seq: number]
+
+/**
+ * An asset's entry in the views bucket as a commit reads it, with the KV revision it was read
+ * at (0 for no entry), which a write of the entry expects.
+ */
+type Stored =
+  | {
+    readonly _tag: "View"
+    readonly revision: number
+    readonly view: ProjectionStore.AssetView
+    /** The sequences of the view's index entries, in `indexParts` order; 0 where unknown. */
+    readonly seqs: ReadonlyArray<number>
+    readonly retiring: ReadonlyArray<Retiring>
+  }
+  | {
+    readonly _tag: "Tombstone"
+    readonly revision: number
+    /** The position of the commit that deleted the asset; 0 when none did, or none said. */
+    readonly position: number
+    readonly retiring: ReadonlyArray<Retiring>
+  }
+
+const RetiringList = Schema.optionalWith(
+  Schema.Array(Schema.Tuple(Schema.String, Schema.Int.pipe(Schema.positive()))),
+  { default: () => [] }
+)
+/** What a view's entry holds besides the view; an entry without `seqs` predates them. */
+const Bookkeeping = Schema.Struct({
+  seqs: Schema.optional(Schema.Array(Schema.NonNegativeInt)),
+  retiring: RetiringList
+})
+const TombstoneFields = Schema.Struct({ deleted: Schema.NonNegativeInt, retiring: RetiringList })
+const decodeJson = Schema.decodeUnknownEither(Schema.parseJson())
+const encodeViewFields = Schema.encodeSync(ProjectionStore.AssetView)
+const decodeViewFields = Schema.decodeUnknownEither(ProjectionStore.AssetView)
+const decodeBookkeeping = Schema.decodeUnknownEither(Bookkeeping)
+const decodeTombstone = Schema.decodeUnknownEither(TombstoneFields)
+
+const encodeStored = (stored: Stored): string => {
+  const retiring = stored.retiring.length > 0 ? { retiring: stored.retiring } : {}
+  return JSON.stringify(
+    stored._tag === "View"
+      ? { ...encodeViewFields(stored.view), seqs: stored.seqs, ...retiring }
+      : { deleted: stored.position, ...retiring }
+  )
+}
+
+/** The entry a read found, or why it is not one this store wrote. */
+const decodeStored = (entry: KvEntry | null): Either.Either<Stored, string> => {
+  if (entry === null) {
+    return Either.right({ _tag: "Tombstone", revision: 0, position: 0, retiring: [] })
+  }
+  const revision = entry.revision
+  if (entry.operation !== "PUT") {
+    // A marker without a payload is a plain delete or purge: it says nothing of when.
+    if (entry.value.length === 0) {
+      return Either.right({ _tag: "Tombstone", revision, position: 0, retiring: [] })
+    }
+    return decodeJson(entry.string()).pipe(
+      Either.flatMap(decodeTombstone),
+      Either.mapLeft((e) => e.message),
+      Either.map((t) => ({
+        _tag: "Tombstone",
+        revision,
+        position: t.deleted,
+        retiring: t.retiring
+      }))
+    )
+  }
+  return Either.gen(function*() {
+    const json = yield* Either.mapLeft(decodeJson(entry.string()), (e) => e.message)
+    const view = yield* Either.mapLeft(decodeViewFields(json), (e) => e.message)
+    const book = yield* Either.mapLeft(decodeBookkeeping(json), (e) => e.message)
+    const parts = indexParts(view.context).length
+    // Not yet: a view written before `seqs` were kept has sequence 0 for every entry, and an
+    // entry it drops is never removed: an extra until a rebuild, costing lookups a view read.
+    const seqs = book.seqs ?? Array.from({ length: parts }, () => 0)
+    if (seqs.length !== parts) {
+      return yield* Either.left(`it has ${seqs.length} index sequences for ${parts} entries`)
+    }
+    return { _tag: "View", revision, view, seqs, retiring: book.retiring } as const
+  })
+}
+
+/** What a commit asks of one asset. */
+type Change =
+  | {
+    readonly _tag: "Upsert"
+    readonly asset: AssetId.AssetId
+    readonly view: ProjectionStore.AssetView
+  }
+  | { readonly _tag: "Delete"; readonly asset: AssetId.AssetId; readonly position: number }
+
+/** The multi-writer rule of the module's comment: whether a change is newer than the entry. */
+const supersedes = (change: Change, stored: Stored): boolean => {
+  switch (change._tag) {
+    case "Upsert":
+      return stored._tag === "View"
+        ? change.view.revision > stored.view.revision
+        : change.view.position > stored.position
+    case "Delete":
+      return stored._tag === "View"
+        ? stored.view.position <= change.position
+        : change.position > stored.position
+  }
+}
+
+/**
+ * The index work of replacing an entry: the parts to put, the sequences carried over from the
+ * replaced view, and what to retire — the replaced view's parts that the change drops, and the
+ * retiring parts it leaves unfinished. An unknown sequence (0) is never retired.
+ */
+const planFor = (change: Change, stored: Stored) => {
+  const had = new Map<string, number>()
+  if (stored._tag === "View") {
+    indexParts(stored.view.context).forEach((part, i) => had.set(part, stored.seqs[i]!))
+  }
+  const parts = change._tag === "Upsert" ? indexParts(change.view.context) : []
+  const kept = new Set(parts)
+  const retiring: Array<Retiring> = []
+  for (const dropped of [...had, ...stored.retiring]) {
+    if (!kept.has(dropped[0]) && dropped[1] > 0) retiring.push(dropped)
+  }
+  return { parts, added: parts.filter((part) => !had.has(part)), had, retiring }
+}
+
+/**
+ * The entry that brings an asset to a change, given the sequences that the puts of its added
+ * parts returned; its revision stays 0 until it is written.
+ */
+const entryFor = (
+  change: Change,
+  plan: ReturnType<typeof planFor>,
+  put: ReadonlyMap<string, number>
+): Stored => {
+  if (change._tag === "Delete") {
+    return { _tag: "Tombstone", revision: 0, position: change.position, retiring: plan.retiring }
+  }
+  const seqs = plan.parts.map((part) => plan.had.get(part) ?? put.get(part)!)
+  return { _tag: "View", revision: 0, view: change.view, seqs, retiring: plan.retiring }
+}
 
 const storeError = (operation: string) => (cause: unknown) =>
   new Errors.ProjectionStoreError({ operation, detail: describe(cause), cause })
 
 const attempt = <A>(operation: string, f: () => Promise<A>) =>
   Effect.tryPromise({ try: f, catch: storeError(operation) })
+
+/** A write that expects a sequence: none when another write came first. */
+const guarded = <A>(operation: string, f: () => Promise<A>) =>
+  attempt(operation, () =>
+    f().then(Option.some<A>, (error: unknown) => {
+      if (apiCode(error) === WRONG_LAST_SEQUENCE) return Option.none<A>()
+      throw error
+    }))
 
 const live = (entry: KvEntry | null): entry is KvEntry =>
   entry !== null && entry.operation === "PUT"
@@ -189,22 +374,42 @@ export const make = (
     const index: KV = yield* open(names.index)
     const checkpoints: KV = yield* open(names.checkpoints)
 
-    const readView = (operation: string, asset: AssetId.AssetId) =>
+    const readStored = (operation: string, asset: AssetId.AssetId) =>
       attempt(operation, () => views.get(viewKey(asset))).pipe(
-        Effect.flatMap((entry) => {
-          if (!live(entry)) return Effect.succeed(undefined)
-          const decoded = decodeView(entry.string())
-          return decoded._tag === "Right"
-            ? Effect.succeed(decoded.right)
-            : Effect.fail(
+        Effect.flatMap((entry) =>
+          Either.match(decodeStored(entry), {
+            onRight: Effect.succeed,
+            onLeft: (why) =>
               new Errors.ProjectionStoreError({
                 operation,
-                detail: `the entry ${entry.key} of bucket ${names.views} is not a view: ` +
-                  decoded.left.message
+                detail: `the entry ${viewKey(asset)} of bucket ${names.views} is neither a ` +
+                  `view nor a tombstone: ${why}`
               })
-            )
-        })
+          })
+        )
       )
+
+    const readView = (operation: string, asset: AssetId.AssetId) =>
+      Effect.map(readStored(operation, asset), (s) => s._tag === "View" ? s.view : undefined)
+
+    /** Writes an asset's entry if it is still at `expected`; its new revision, or none. */
+    const writeStored = (operation: string, key: string, expected: number, next: Stored) =>
+      guarded(operation, async () => {
+        if (next._tag === "View") {
+          // Not `create` for a missing entry: it would write over a tombstone unasked.
+          return views.put(key, encodeStored(next), { previousSeq: expected })
+        }
+        // The client's delete writes no payload, and sends no expectation for revision 0, so
+        // the marker is written as the KV protocol defines it: a message to `$KV.<bucket>.<key>`
+        // with the header `KV-Operation: DEL`.
+        const h = headers()
+        h.set("KV-Operation", "DEL")
+        const ack = await js.publish(`$KV.${names.views}.${key}`, encodeStored(next), {
+          headers: h,
+          expect: { lastSubjectSequence: expected }
+        })
+        return ack.seq
+      })
 
     const positionOf = (entry: KvEntry) => {
       const position = Number(entry.string())
@@ -324,57 +529,102 @@ export const make = (
         return yield* page(op, q, ids, () => true)
       })
 
+    const readAll = (operation: string, changes: ReadonlyArray<Change>) =>
+      Effect.forEach(changes, (change) => readStored(operation, change.asset), { concurrency })
+
+    /**
+     * Commits in phases, each over every asset at once: read the entries; put the index entries
+     * of the changes that are newer; write those entries; read again where another writer came
+     * first, and go round again with those; then remove what the written entries retire, and
+     * write them again settled.
+     */
     const commit = (c: ProjectionStore.Commit) =>
       Effect.gen(function*() {
         const op = "commit"
         if (c.position <= (yield* readCheckpoint(op, c.projection))) return
-        const upserts = new Map<string, ProjectionStore.AssetView>()
-        for (const view of c.upserts) upserts.set(view.asset.key, view)
-        const deletes = c.deletes.filter((asset) => !upserts.has(asset.key))
-        const touched = [...[...upserts.values()].map((v) => v.asset), ...deletes]
-        const before = new Map<string, ProjectionStore.AssetView>()
-        yield* Effect.forEach(touched, (asset) =>
-          readView(op, asset).pipe(
-            Effect.tap((view) => view !== undefined && before.set(asset.key, view))
-          ), { concurrency, discard: true })
-
-        const added: Array<string> = []
-        const removed: Array<string> = []
-        for (const view of upserts.values()) {
-          const old = before.get(view.asset.key)
-          const was = new Set(old === undefined ? [] : indexKeys(old))
-          const now = new Set(indexKeys(view))
-          for (const key of now) if (!was.has(key)) added.push(key)
-          for (const key of was) if (!now.has(key)) removed.push(key)
+        const changes = new Map<string, Change>()
+        for (const asset of c.deletes) {
+          changes.set(asset.key, { _tag: "Delete", asset, position: c.position })
         }
-        const gone: Array<AssetId.AssetId> = []
-        for (const asset of deletes) {
-          const old = before.get(asset.key)
-          if (old === undefined) continue
-          removed.push(...indexKeys(old))
-          gone.push(asset)
+        for (const view of c.upserts) {
+          changes.set(view.asset.key, { _tag: "Upsert", asset: view.asset, view })
         }
 
-        // The order that makes a torn commit harmless: see the module's comment.
-        yield* Effect.forEach(added, (key) => attempt(op, () => index.put(key, "")), {
-          concurrency,
-          discard: true
-        })
+        /** Entries written with parts to retire: the revision written, and the settled entry. */
+        const retirements: Array<{
+          readonly asset: AssetId.AssetId
+          readonly revision: number
+          readonly settled: Stored
+          readonly retiring: ReadonlyArray<Retiring>
+        }> = []
+        const retireAfter = (asset: AssetId.AssetId, revision: number, stored: Stored) => {
+          if (stored.retiring.length === 0) return
+          retirements.push({
+            asset,
+            revision,
+            settled: { ...stored, retiring: [] },
+            retiring: stored.retiring
+          })
+        }
+
+        let round = [...changes.values()]
+        let found = yield* readAll(op, round)
+        while (round.length > 0) {
+          const attempts: Array<{
+            readonly change: Change
+            readonly stored: Stored
+            readonly plan: ReturnType<typeof planFor>
+            readonly put: Map<string, number>
+          }> = []
+          round.forEach((change, i) => {
+            const stored = found[i]!
+            if (supersedes(change, stored)) {
+              attempts.push({ change, stored, plan: planFor(change, stored), put: new Map() })
+            } else {
+              // Applied already, maybe by another process: finish what its writer left.
+              retireAfter(change.asset, stored.revision, stored)
+            }
+          })
+          const puts = attempts.flatMap((a) => a.plan.added.map((part) => ({ a, part })))
+          yield* Effect.forEach(puts, ({ a, part }) =>
+            attempt(op, () => index.put(indexKeyOf(a.change.asset, part), "")).pipe(
+              Effect.map((seq) => a.put.set(part, seq))
+            ), { concurrency, discard: true })
+          const entries = attempts.map(({ change, plan, put }) =>
+            entryFor(change, plan, put)
+          )
+          const written = yield* Effect.forEach(
+            attempts,
+            ({ change, stored }, i) =>
+              writeStored(op, viewKey(change.asset), stored.revision, entries[i]!),
+            { concurrency }
+          )
+          round = []
+          attempts.forEach(({ change }, i) => {
+            const revision = written[i]!
+            if (Option.isSome(revision)) retireAfter(change.asset, revision.value, entries[i]!)
+            // Another writer came first: what it wrote decides whether the change still applies.
+            // Not yet: the entries put above stay if it does not, extras until a rebuild purges
+            // them; each costs a lookup under its key or value one more view read.
+            else round.push(change)
+          })
+          found = yield* readAll(op, round)
+        }
+
         // Not yet: a removed entry leaves a delete marker until a reset purges the bucket, and
         // listings under its key or value still pass over it; a periodic purge would trim them.
-        yield* Effect.forEach(removed, (key) => attempt(op, () => index.delete(key)), {
-          concurrency,
-          discard: true
-        })
+        const removals = retirements.flatMap(({ asset, retiring }) =>
+          retiring.map(([part, seq]) => ({ key: indexKeyOf(asset, part), seq }))
+        )
+        const remove = ({ key, seq }: { key: string; seq: number }) =>
+          guarded(op, () => index.delete(key, { previousSeq: seq }))
+        yield* Effect.forEach(removals, remove, { concurrency, discard: true })
+        // If another writer wrote an entry meanwhile, it read the list and took it over.
         yield* Effect.forEach(
-          upserts.values(),
-          (view) => attempt(op, () => views.put(viewKey(view.asset), encodeView(view))),
+          retirements,
+          ({ asset, revision, settled }) => writeStored(op, viewKey(asset), revision, settled),
           { concurrency, discard: true }
         )
-        yield* Effect.forEach(gone, (asset) => attempt(op, () => views.delete(viewKey(asset))), {
-          concurrency,
-          discard: true
-        })
         yield* advance(op, c.projection, c.position)
       })
 
