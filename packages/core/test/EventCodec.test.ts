@@ -54,7 +54,7 @@ describe("EventCodec", () => {
       const original = recorded(event)
       const json = EventCodec.toJson(original)
       expect(JSON.parse(json).schemaVersion).toBe(Event.CURRENT_SCHEMA_VERSION)
-      expect(Either.getOrThrow(EventCodec.fromJson(json))).toEqual(original)
+      expect(Either.getOrThrow(EventCodec.fromJson(json))).toStrictEqual(original)
     }
   })
 

@@ -79,6 +79,8 @@ const SEAL_TOKEN = "_seal"
 /** Larger than any sequence: an expectation that fails unless the message id is known. */
 const NEVER = Number.MAX_SAFE_INTEGER
 
+const EMPTY: Tip = { revision: 0, seq: 0 }
+
 const hashKey = (key: string) => createHash("sha256").update(key).digest("hex").slice(0, 48)
 
 const resolve = (options: Options) => {
@@ -147,6 +149,18 @@ export const make = (
         })
     })
     const sealSubject = `${prefix}.events.${SEAL_TOKEN}`
+    const text = new TextDecoder()
+    // Encoding a subject costs more than the rest of an append's bookkeeping; assets repeat.
+    const subjects = new Map<string, string>()
+    const subjectOf = (asset: AssetId.AssetId) => {
+      let subject = subjects.get(asset.key)
+      if (subject === undefined) {
+        if (subjects.size >= 100_000) subjects.clear()
+        subject = Subject.encode(prefix, asset)
+        subjects.set(asset.key, subject)
+      }
+      return subject
+    }
     const grace = Duration.toMillis(Duration.decode(options.undecidedGrace ?? "250 millis"))
     const unavailable = Duration.decode(options.unavailableFor ?? "30 seconds")
     const tipCacheSize = options.tipCacheSize ?? 100_000
@@ -159,13 +173,17 @@ export const make = (
       Schedule.upTo(unavailable)
     )
 
-    const call = <A>(operation: string, f: () => Promise<A>) =>
-      Effect.tryPromise({ try: f, catch: (cause) => cause }).pipe(
-        Effect.retry({ while: isRetryable, schedule: retryable }),
+    const call = <A>(operation: string, f: () => Promise<A>) => {
+      const once = Effect.tryPromise({ try: f, catch: (cause) => cause })
+      // The schedule is set up only after a failure: most calls succeed the first time.
+      return once.pipe(
+        Effect.catchIf(isRetryable, () =>
+          once.pipe(Effect.retry({ while: isRetryable, schedule: retryable }))),
         Effect.mapError((cause) =>
           new Errors.EventLogError({ operation, detail: describe(cause), cause })
         )
       )
+    }
 
     /** A publish whose failed expectation comes back as `undefined`, not as an error. */
     const publish = (
@@ -176,14 +194,17 @@ export const make = (
     ): Effect.Effect<PubAck | undefined, Errors.EventLogError> =>
       call(operation, () =>
         js.publish(subject, data, opts).catch((error: unknown) => {
-          if (apiCode(error) === WRONG_LAST_SEQUENCE) return undefined
+          if (apiCode(error) === WRONG_LAST_SEQUENCE) {
+            return undefined
+          }
           throw error
         }))
 
     const getSeq = (operation: string, seq: number) =>
       seq <= 0
         ? Effect.succeed(null)
-        : call(operation, () => jsm.direct.getMessage(stream, { seq }))
+        : call(operation, () =>
+          jsm.direct.getMessage(stream, { seq }))
 
     const lastSeq = (operation: string) =>
       call(operation, () => jsm.streams.info(stream)).pipe(Effect.map((i) => i.state.last_seq))
@@ -196,16 +217,22 @@ export const make = (
       })
 
     /** A message as a reader sees it: an entry, or a seal (or anything else) to pass over. */
-    const read = (
+    const readSync = (
       operation: string,
       msg: { seq: number; subject: string; data: Uint8Array }
-    ): Effect.Effect<Assembler.Read, Errors.EventLogError> => {
-      if (msg.subject === sealSubject) return Effect.succeed({ _tag: "Other", seq: msg.seq })
-      return Either.match(Envelope.decode(msg.seq, new TextDecoder().decode(msg.data)), {
-        onLeft: (why) => Effect.fail(unreadable(operation, msg, why)),
-        onRight: (entry) => Effect.succeed({ _tag: "Entry", entry })
+    ): Either.Either<Assembler.Read, Errors.EventLogError> => {
+      if (msg.subject === sealSubject) return Either.right({ _tag: "Other", seq: msg.seq })
+      return Either.match(Envelope.decode(msg.seq, text.decode(msg.data)), {
+        onLeft: (why) => Either.left(unreadable(operation, msg, why)),
+        onRight: (entry) => Either.right({ _tag: "Entry", entry })
       })
     }
+
+    const read = (operation: string, msg: { seq: number; subject: string; data: Uint8Array }) =>
+      Either.match(readSync(operation, msg), {
+        onLeft: (e): Effect.Effect<Assembler.Read, Errors.EventLogError> => Effect.fail(e),
+        onRight: (r) => Effect.succeed(r)
+      })
 
     const entryOf = (operation: string, msg: { seq: number; subject: string; data: Uint8Array }) =>
       Effect.flatMap(read(operation, msg), (r) =>
@@ -222,7 +249,7 @@ export const make = (
         const msg = yield* getSeq(operation, end)
         if (msg === null) return (yield* lastSeq(operation)) < end ? "undecided" : "void"
         if (msg.subject === sealSubject) return "void"
-        const other = Envelope.decode(msg.seq, new TextDecoder().decode(msg.data))
+        const other = Envelope.decode(msg.seq, text.decode(msg.data))
         return Either.isRight(other) && other.right.part.id === id &&
             other.right.part.index === size - 1
           ? "committed"
@@ -265,7 +292,7 @@ export const make = (
       stop: (committed: Envelope.Entry) => boolean
     ) =>
       Effect.gen(function*() {
-        const subject = Subject.encode(prefix, asset)
+        const subject = subjectOf(asset)
         const last = yield* call(
           operation,
           () => jsm.direct.getMessage(stream, { last_by_subj: subject })
@@ -286,10 +313,21 @@ export const make = (
         return { last, seen, complete: true }
       })
 
-    const tipOf = (operation: string, asset: AssetId.AssetId, fresh: boolean) =>
+    /**
+     * The tip an append expects. A stream that is not remembered and is expected empty is taken
+     * to be empty without asking: the server refuses the publish if it is not, and the append
+     * then asks.
+     */
+    const tipOf = (
+      operation: string,
+      asset: AssetId.AssetId,
+      fresh: boolean,
+      expected?: number
+    ): Effect.Effect<Tip, Errors.EventLogError> =>
       Effect.gen(function*() {
         const known = fresh ? undefined : tips.get(asset.key)
         if (known !== undefined) return known
+        if (!fresh && expected === 0) return EMPTY
         const { last, seen } = yield* walk(operation, asset, () => true)
         const tip = { revision: seen[0]?.event.revision ?? 0, seq: last?.seq ?? 0 }
         remember(asset, tip)
@@ -331,7 +369,7 @@ export const make = (
         remember(asset, { revision: top, seq: walked.last?.seq ?? 0 })
         const entries = walked.complete
           ? walked.seen.reverse()
-          : yield* readSubject(op, Subject.encode(prefix, asset), walked.last?.seq ?? 0)
+          : yield* readSubject(op, subjectOf(asset), walked.last?.seq ?? 0)
         return entries
           .map((e) => e.event)
           .filter((e) => e.revision > from && e.revision <= to)
@@ -405,7 +443,7 @@ export const make = (
       Effect.gen(function*() {
         const known = yield* lookup(batch.idempotencyKey)
         if (Option.isSome(known)) return known.value
-        const subject = Subject.encode(prefix, batch.writes[0]!.asset)
+        const subject = subjectOf(batch.writes[0]!.asset)
         const probe = yield* publish("append", subject, "", {
           msgID: firstId,
           expect: { lastSubjectSequence: NEVER }
@@ -431,7 +469,8 @@ export const make = (
         }
         const created = yield* call("append", () =>
           index.create(hashKey(batch.idempotencyKey), Envelope.encodeResult(stored)).then(
-            () => true,
+            () =>
+              true,
             (error: unknown) => {
               if (apiCode(error) === WRONG_LAST_SEQUENCE) return false
               throw error
@@ -464,7 +503,7 @@ export const make = (
         const messages = batch.writes.flatMap((w) =>
           w.events.map((pending, n) => ({
             asset: w.asset,
-            subject: Subject.encode(prefix, w.asset),
+            subject: subjectOf(w.asset),
             event: Event.record(pending, { revision: w.expectedRevision + n + 1, position: 0 })
           }))
         )
@@ -482,7 +521,7 @@ export const make = (
           }
           const heads = yield* Effect.forEach(
             batch.writes,
-            (w) => tipOf(op, w.asset, attempt > 0),
+            (w) => tipOf(op, w.asset, attempt > 0, w.expectedRevision),
             { concurrency: batch.writes.length > 1 ? 16 : 1 }
           )
           for (const [i, w] of batch.writes.entries()) {
@@ -600,10 +639,18 @@ export const make = (
             )
             yield* Effect.forkScoped(
               Effect.tryPromise({
+                // Messages go downstream in chunks of what has arrived, so that each stage below
+                // runs once per chunk rather than once per event.
                 try: async () => {
+                  let chunk: Array<{ seq: number; subject: string; data: Uint8Array }> = []
                   for await (const m of iter) {
-                    await emit.single({ seq: m.seq, subject: m.subject, data: m.data })
+                    chunk.push({ seq: m.seq, subject: m.subject, data: m.data })
+                    if (iter.getPending() === 0 || chunk.length >= 1024) {
+                      await emit.chunk(Chunk.unsafeFromArray(chunk))
+                      chunk = []
+                    }
                   }
+                  if (chunk.length > 0) await emit.chunk(Chunk.unsafeFromArray(chunk))
                 },
                 catch: (cause) =>
                   new Errors.EventLogError({ operation, detail: describe(cause), cause })
@@ -627,8 +674,15 @@ export const make = (
         const assembler = Assembler.make()
         return messagesFrom(operation, after + 1).pipe(
           Stream.takeUntil((m) => until(m.seq)),
-          Stream.mapEffect((m) => read(operation, m)),
-          Stream.mapConcatChunk((r) => Chunk.unsafeFromArray(assembler.push(r)))
+          Stream.mapChunksEffect((chunk) => {
+            const out: Array<Event.RecordedEvent> = []
+            for (const m of chunk) {
+              const r = readSync(operation, m)
+              if (Either.isLeft(r)) return Effect.fail(r.left)
+              for (const e of assembler.push(r.right)) out.push(e)
+            }
+            return Effect.succeed(Chunk.unsafeFromArray(out))
+          })
         )
       })
 

@@ -47,29 +47,45 @@ export interface Entry {
 
 const VERSION = 1
 
-const Wire = Schema.Struct({
-  v: Schema.Literal(VERSION),
-  key: Schema.String,
-  prev: Schema.NonNegativeInt,
-  part: Schema.Struct({
-    id: Schema.String,
-    index: Schema.NonNegativeInt,
-    size: Schema.Int.pipe(Schema.positive())
-  }),
-  result: Schema.optional(Schema.Struct({
-    revisions: Schema.Array(Schema.Struct({
-      cloud: Schema.String,
-      resourceType: Schema.String,
-      type: Schema.String,
-      publicId: Schema.String,
-      revision: Schema.Int
-    })),
-    receipt: Schema.optional(Schema.String)
-  })),
-  event: Schema.Object
-})
+type Json = Record<string, unknown>
 
-const decodeWire = Schema.decodeUnknownEither(Wire)
+const isObject = (u: unknown): u is Json => typeof u === "object" && u !== null
+
+const natural = (u: unknown): u is number => Number.isSafeInteger(u) && (u as number) >= 0
+
+const isRevision = (u: unknown): boolean =>
+  isObject(u) && typeof u.cloud === "string" && typeof u.resourceType === "string" &&
+  typeof u.type === "string" && typeof u.publicId === "string" && natural(u.revision)
+
+/**
+ * The envelope's fields, checked by hand: this runs for every event a reader reads, where a
+ * schema would cost more than the JSON parse. The event inside goes to the event codec.
+ */
+const checkWire = (u: unknown): string | undefined => {
+  if (!isObject(u)) return "it is not an object"
+  if (u.v !== VERSION) return `its envelope version is ${JSON.stringify(u.v)}, not ${VERSION}`
+  if (typeof u.key !== "string") return "it has no idempotency key"
+  if (!natural(u.prev)) return "it has no previous sequence"
+  const part = u.part
+  if (
+    !isObject(part) || typeof part.id !== "string" || !natural(part.index) ||
+    !natural(part.size) || part.size === 0 || (part.index as number) >= part.size
+  ) return "its batch part is malformed"
+  const result = u.result
+  if (result !== undefined) {
+    if (!isObject(result)) return "its result is malformed"
+    if (result.revisions !== undefined) {
+      if (!Array.isArray(result.revisions) || !result.revisions.every(isRevision)) {
+        return "the revisions of its result are malformed"
+      }
+    }
+    if (result.receipt !== undefined && typeof result.receipt !== "string") {
+      return "the receipt of its result is not text"
+    }
+  }
+  if (!isObject(u.event)) return "it holds no event"
+  return undefined
+}
 
 /**
  * The message's text. The event's position is the message's stream sequence, which is not known
@@ -81,15 +97,21 @@ export const encode = (input: {
   readonly part: Part
   readonly event: Event.RecordedEvent
   readonly result?: Omit<StoredResult, "key" | "position"> | undefined
-}): string =>
-  JSON.stringify({
+}): string => {
+  const result = input.result
+  // A batch of one event writes one stream, whose identity and revision the event has already.
+  const own = result !== undefined && input.part.size === 1
+  return JSON.stringify({
     v: VERSION,
     key: input.key,
     prev: input.prev,
     part: input.part,
-    ...(input.result === undefined ? {} : { result: input.result }),
+    ...(result === undefined
+      ? {}
+      : { result: own ? { receipt: result.receipt } : result }),
     event: input.event
   })
+}
 
 /** Reads a message of the stream, or says why it is not one that ctxlog wrote. */
 export const decode = (seq: number, data: string): Either.Either<Entry, string> => {
@@ -99,25 +121,37 @@ export const decode = (seq: number, data: string): Either.Either<Entry, string> 
   } catch (cause) {
     return Either.left(`it is not JSON (${String(cause)})`)
   }
-  return Either.flatMap(
-    Either.mapLeft(decodeWire(parsed), (error) => error.message),
-    (wire) =>
-      Either.map(
-        Either.mapLeft(
-          EventCodec.decode({ ...wire.event, position: seq }),
-          (error) => error.message
-        ),
-        (event): Entry => ({
-          seq,
-          key: wire.key,
-          prev: wire.prev,
-          part: wire.part,
-          event,
-          result: wire.result === undefined
-            ? undefined
-            : { key: wire.key, position: seq, ...wire.result }
-        })
-      )
+  const wrong = checkWire(parsed)
+  if (wrong !== undefined) return Either.left(wrong)
+  const wire = parsed as {
+    readonly key: string
+    readonly prev: number
+    readonly part: Part
+    readonly event: Json
+    readonly result?: {
+      readonly revisions?: ReadonlyArray<StoredRevision>
+      readonly receipt?: string
+    }
+  }
+  wire.event.position = seq
+  return Either.map(
+    Either.mapLeft(EventCodec.decode(wire.event), (error) => error.message),
+    (event): Entry => ({
+      seq,
+      key: wire.key,
+      prev: wire.prev,
+      part: wire.part,
+      event,
+      result: wire.result === undefined ? undefined : {
+        key: wire.key,
+        position: seq,
+        revisions: wire.result.revisions ?? storeRevisions([{
+          asset: event.asset,
+          revision: event.revision
+        }]),
+        receipt: wire.result.receipt
+      }
+    })
   )
 }
 
