@@ -8,11 +8,104 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type { AssetId } from "./AssetId.js"
-import { SortedIds } from "./internal/sortedIds.js"
+import { order } from "./AssetId.js"
 import type { AssetView, Commit, ProjectionStoreShape, Scope } from "./ProjectionStore.js"
 import { ProjectionStore } from "./ProjectionStore.js"
 
 const SEP = "\u0000"
+
+/**
+ * Up to this many changes since the last read are placed one by one into the sorted array;
+ * beyond it, rebuilding the array in one pass moves fewer elements.
+ */
+const FEW = 16
+
+/** The index of the first identity in `ids` (sorted) not less than `id`. */
+const lowerBound = (ids: ReadonlyArray<AssetId>, id: AssetId): number => {
+  let lo = 0
+  let hi = ids.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if (order(ids[mid]!, id) < 0) lo = mid + 1
+    else hi = mid
+  }
+  return lo
+}
+
+/** Two sorted arrays of distinct identities, as one. */
+const merge = (a: ReadonlyArray<AssetId>, b: ReadonlyArray<AssetId>): Array<AssetId> => {
+  const out = new Array<AssetId>(a.length + b.length)
+  let i = 0
+  let j = 0
+  let k = 0
+  while (i < a.length && j < b.length) out[k++] = order(a[i]!, b[j]!) < 0 ? a[i++]! : b[j++]!
+  while (i < a.length) out[k++] = a[i++]!
+  while (j < b.length) out[k++] = b[j++]!
+  return out
+}
+
+/**
+ * The identities of one index list, in `AssetId.order` whenever it is read. Changes are only
+ * noted when they happen and the order is restored at the next read: a replay adds thousands of
+ * identities between two reads, and inserting each into a sorted array as it came would move
+ * half the array every time.
+ */
+class IdList {
+  /** In order, as of the last read; may still hold identities removed since. */
+  private sorted: Array<AssetId> = []
+  /** The keys of `sorted`. */
+  private readonly placed = new Set<string>()
+  /** Keys of `sorted` removed since the last read. */
+  private readonly removed = new Map<string, AssetId>()
+  /** Added since the last read, not in `sorted`. */
+  private readonly added = new Map<string, AssetId>()
+
+  get size(): number {
+    return this.placed.size - this.removed.size + this.added.size
+  }
+
+  /** `key` is `id.key`, passed in so that every list of one asset shares the string. */
+  add(id: AssetId, key: string): void {
+    if (this.placed.has(key)) this.removed.delete(key)
+    else this.added.set(key, id)
+  }
+
+  remove(id: AssetId, key: string): void {
+    if (this.placed.has(key)) this.removed.set(key, id)
+    else this.added.delete(key)
+  }
+
+  /** Identities after `after` (all when absent), in order. */
+  *from(after: AssetId | undefined): Generator<AssetId> {
+    this.settle()
+    const ids = this.sorted
+    let i = 0
+    if (after !== undefined) {
+      i = lowerBound(ids, after)
+      if (ids[i]?.key === after.key) i++
+    }
+    for (; i < ids.length; i++) yield ids[i]!
+  }
+
+  private settle(): void {
+    if (this.removed.size > FEW) {
+      this.sorted = this.sorted.filter((id) => !this.removed.has(id.key))
+    } else {
+      for (const id of this.removed.values()) this.sorted.splice(lowerBound(this.sorted, id), 1)
+    }
+    for (const key of this.removed.keys()) this.placed.delete(key)
+    this.removed.clear()
+    if (this.added.size > FEW) {
+      this.sorted = merge(this.sorted, Array.from(this.added.values()).sort(order))
+    } else {
+      for (const id of this.added.values()) {
+        this.sorted.splice(lowerBound(this.sorted, id), 0, id)
+      }
+    }
+    for (const key of this.added.keys()) this.placed.add(key)
+    this.added.clear()
+  }
+}
 
 /**
  * Synchronous access to the store, for a log that projects inside its append.
@@ -42,32 +135,64 @@ export const makeSync = (): { readonly store: ProjectionStoreShape; readonly syn
   const views = new Map<string, AssetView>()
   const checkpoints = new Map<string, number>()
   /** Every asset of a cloud; by key; by key and value. */
-  const index = new Map<string, SortedIds>()
+  const index = new Map<string, IdList>()
 
-  const indexKeys = (view: AssetView): Array<string> => {
+  const cloudKey = (view: AssetView) => `c${SEP}${view.asset.cloud}`
+
+  /**
+   * The context's keys, as a set so that two views of one asset can be compared. The cloud's key
+   * is left out: an identity never changes, so an upsert never moves an asset between clouds.
+   */
+  const contextKeys = (view: AssetView): Set<string> => {
     const cloud = view.asset.cloud
-    const out = [`c${SEP}${cloud}`]
+    const out = new Set<string>()
     for (const { key, value } of view.context) {
-      out.push(`k${SEP}${cloud}${SEP}${key}`, `v${SEP}${cloud}${SEP}${key}${SEP}${value}`)
+      out.add(`k${SEP}${cloud}${SEP}${key}`)
+      out.add(`v${SEP}${cloud}${SEP}${key}${SEP}${value}`)
     }
     return out
   }
 
-  const unindex = (view: AssetView) => {
-    for (const k of indexKeys(view)) {
-      const ids = index.get(k)
-      if (!ids) continue
-      ids.remove(view.asset)
-      if (ids.size === 0) index.delete(k)
-    }
+  const enter = (indexKey: string, asset: AssetId, key: string) => {
+    let ids = index.get(indexKey)
+    if (!ids) index.set(indexKey, ids = new IdList())
+    ids.add(asset, key)
   }
 
-  const reindex = (view: AssetView) => {
-    for (const k of indexKeys(view)) {
-      let ids = index.get(k)
-      if (!ids) index.set(k, ids = new SortedIds())
-      ids.add(view.asset)
+  const leave = (indexKey: string, asset: AssetId, key: string) => {
+    const ids = index.get(indexKey)
+    if (!ids) return
+    ids.remove(asset, key)
+    if (ids.size === 0) index.delete(indexKey)
+  }
+
+  /**
+   * Touches only the lists whose membership changes. The lists hold identities, which an upsert
+   * keeps, so an asset that stays in a list keeps its place there: rewriting a view costs what
+   * its context changed, not what the cloud holds.
+   */
+  const upsert = (view: AssetView) => {
+    const key = view.asset.key
+    const old = views.get(key)
+    views.set(key, view)
+    const next = contextKeys(view)
+    if (old === undefined) {
+      enter(cloudKey(view), view.asset, key)
+      for (const k of next) enter(k, view.asset, key)
+      return
     }
+    const prev = contextKeys(old)
+    for (const k of prev) if (!next.has(k)) leave(k, old.asset, key)
+    for (const k of next) if (!prev.has(k)) enter(k, view.asset, key)
+  }
+
+  const drop = (asset: AssetId) => {
+    const key = asset.key
+    const old = views.get(key)
+    if (!old) return
+    leave(cloudKey(old), old.asset, key)
+    for (const k of contextKeys(old)) leave(k, old.asset, key)
+    views.delete(key)
   }
 
   const scan = (
@@ -93,18 +218,8 @@ export const makeSync = (): { readonly store: ProjectionStoreShape; readonly syn
 
   const commit = (c: Commit) => {
     if (c.position <= (checkpoints.get(c.projection) ?? 0)) return
-    for (const asset of c.deletes) {
-      const old = views.get(asset.key)
-      if (!old) continue
-      unindex(old)
-      views.delete(asset.key)
-    }
-    for (const view of c.upserts) {
-      const old = views.get(view.asset.key)
-      if (old) unindex(old)
-      views.set(view.asset.key, view)
-      reindex(view)
-    }
+    for (const asset of c.deletes) drop(asset)
+    for (const view of c.upserts) upsert(view)
     checkpoints.set(c.projection, c.position)
   }
 

@@ -21,7 +21,7 @@ import * as AssetProjection from "./AssetProjection.js"
 import type { EventLogError, ProjectionStoreError } from "./Errors.js"
 import type { RecordedEvent } from "./Event.js"
 import { EventLog } from "./EventLog.js"
-import type { AssetView } from "./ProjectionStore.js"
+import type { AssetView, ProjectionStoreShape } from "./ProjectionStore.js"
 import { ProjectionStore } from "./ProjectionStore.js"
 
 /**
@@ -71,6 +71,37 @@ export class Projector extends Context.Tag("@ctxlog/core/Projector")<Projector, 
  */
 const SLICE = 1000
 
+/** Views a run reads at once from a store that does not project inline, e.g. over a network. */
+const READS = 16
+
+/**
+ * The views of `assets` as the store holds them now. A few workers share the list, so a
+ * networked store has that many reads in flight instead of one round trip per asset after
+ * another, while a store that answers at once costs a few fibers per run, not one per asset.
+ */
+const readViews = (
+  store: ProjectionStoreShape,
+  assets: ReadonlyArray<AssetId>
+): Effect.Effect<Map<string, AssetView | undefined>, ProjectionStoreError> =>
+  Effect.suspend(() => {
+    const views = new Map<string, AssetView | undefined>()
+    let next = 0
+    const worker: Effect.Effect<void, ProjectionStoreError> = Effect.suspend(() => {
+      if (next >= assets.length) return Effect.void
+      const asset = assets[next++]!
+      return Effect.flatMap(store.get(asset), (view) => {
+        views.set(asset.key, Option.getOrUndefined(view))
+        return worker
+      })
+    })
+    // An inline store answers from its own process, where reads in flight gain nothing.
+    const workers = Math.min(store.inline === true ? 1 : READS, assets.length)
+    return Effect.all(Array.from({ length: workers }, () => worker), {
+      concurrency: "unbounded",
+      discard: true
+    }).pipe(Effect.as(views))
+  })
+
 /**
  * Commits one run of events to the store.
  *
@@ -80,12 +111,9 @@ const SLICE = 1000
 export const applyEvents = (events: ReadonlyArray<RecordedEvent>) =>
   Effect.gen(function*() {
     const store = yield* ProjectionStore
-    const before = new Map<string, AssetView | undefined>()
     const unique = new Map<string, AssetId>()
     for (const e of events) unique.set(e.asset.key, e.asset)
-    for (const [key, asset] of unique) {
-      before.set(key, Option.getOrUndefined(yield* store.get(asset)))
-    }
+    const before = yield* readViews(store, Array.from(unique.values()))
     const commit = AssetProjection.project((asset) => before.get(asset.key), events)
     yield* store.commit(commit)
     return commit

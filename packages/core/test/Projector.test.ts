@@ -3,10 +3,12 @@ import {
   Command,
   Ctxlog,
   Decider,
+  Event,
   EventLog,
   InMemoryEventLog,
   InMemoryProjectionStore,
-  ProjectionStore
+  ProjectionStore,
+  Projector
 } from "@ctxlog/core"
 import { Fixtures } from "@ctxlog/core/testkit"
 import { describe, expect, it } from "@effect/vitest"
@@ -59,6 +61,75 @@ const shared = Effect.gen(function*() {
     Layer.succeed(ProjectionStore.ProjectionStore, store)
   )
 })
+
+/**
+ * Rebuilds a log of 81 events over 40 assets onto a store whose reads wait for the scheduler, as
+ * reads over a network wait for their replies; gives the most reads the rebuild had in flight.
+ */
+const rebuildCountingReads = (inline: boolean) =>
+  Effect.gen(function*() {
+    const log = yield* InMemoryEventLog.make
+    const base = yield* InMemoryProjectionStore.make
+    let inFlight = 0
+    let most = 0
+    const store: ProjectionStore.ProjectionStoreShape = {
+      ...base,
+      inline,
+      get: (asset) =>
+        Effect.sync(() => {
+          most = Math.max(most, ++inFlight)
+        }).pipe(
+          Effect.zipRight(Effect.yieldNow()),
+          Effect.zipRight(base.get(asset)),
+          Effect.ensuring(Effect.sync(() => inFlight--))
+        )
+    }
+    const assets = Array.from(
+      { length: 40 },
+      (_, i) => AssetId.make({ cloud: "demo", publicId: `r${String(i).padStart(2, "0")}` })
+    )
+    for (const asset of assets) {
+      const events = [Fixtures.uploaded(asset, [{ key: "k", value: asset.publicId }])]
+      yield* log.append({
+        idempotencyKey: `up-${asset.publicId}`,
+        writes: [{ asset, expectedRevision: 0, events }]
+      })
+    }
+    yield* log.append({
+      idempotencyKey: "all",
+      writes: assets.map((asset) => ({
+        asset,
+        expectedRevision: 1,
+        events: [Fixtures.added(asset, [{ key: "n", value: "1" }])]
+      }))
+    })
+    // A delete last, so that a run whose reads overlap must still fold each asset in order.
+    yield* log.append({
+      idempotencyKey: "gone",
+      writes: [{
+        asset: assets[39]!,
+        expectedRevision: 2,
+        events: [Fixtures.pending(
+          assets[39]!,
+          new Event.AssetDeleted({
+            removed: [{ key: "k", previous: "r39" }, { key: "n", previous: "1" }]
+          })
+        )]
+      }]
+    })
+    const adapters = Layer.merge(
+      Layer.succeed(EventLog.EventLog, log),
+      Layer.succeed(ProjectionStore.ProjectionStore, store)
+    )
+    return yield* Effect.gen(function*() {
+      const projector = yield* Projector.Projector
+      expect(yield* projector.awaitPosition(81)).toBe(true)
+      most = 0
+      const summary = yield* projector.rebuild()
+      const views = yield* base.list({ cloud: "demo", limit: 100 })
+      return { most, summary, views, checkpoint: yield* base.checkpoint("assets") }
+    }).pipe(Effect.provide(Projector.layer().pipe(Layer.provide(adapters))))
+  })
 
 describe("Projector", () => {
   it.live("a rebuilt projection equals the live one", () =>
@@ -186,4 +257,29 @@ describe("Projector", () => {
       const page = yield* c.list({ cloud: "demo", maxResults: 500 })
       expect(page.resources.length).toBe(500)
     }).pipe(Effect.provide(Ctxlog.layerMemory())))
+
+  it.live("reads the views of a run a bounded number at a time from a store not inline", () =>
+    Effect.gen(function*() {
+      const { checkpoint, most, summary, views } = yield* rebuildCountingReads(false)
+      expect(most).toBeGreaterThan(1)
+      expect(most).toBeLessThanOrEqual(16)
+      expect([summary.events, summary.position, summary.assets, checkpoint]).toEqual([
+        81,
+        81,
+        40,
+        81
+      ])
+      expect(views.map((v) => [v.asset.publicId, v.revision, v.context.map((p) => p.key)]))
+        .toEqual(Array.from({ length: 39 }, (_, i) => [`r${String(i).padStart(2, "0")}`, 2, [
+          "k",
+          "n"
+        ]]))
+    }))
+
+  it.live("reads the views one at a time from a store that projects inline", () =>
+    Effect.gen(function*() {
+      const { checkpoint, most, views } = yield* rebuildCountingReads(true)
+      expect(most).toBe(1)
+      expect([views.length, checkpoint]).toEqual([39, 81])
+    }))
 })
