@@ -60,6 +60,8 @@ export interface Options {
   readonly tipCacheSize?: number | undefined
   /** How long a reader waits for an undecided batch before sealing it; 250 ms unless set. */
   readonly undecidedGrace?: Duration.DurationInput | undefined
+  /** How long a reader hears nothing, with messages left to read, before it reopens; 5 s. */
+  readonly stallAfter?: Duration.DurationInput | undefined
   /** How long a request is retried while the cluster elects a leader; 30 seconds unless set. */
   readonly unavailableFor?: Duration.DurationInput | undefined
 }
@@ -164,6 +166,17 @@ export const make = (
     const grace = Duration.toMillis(Duration.decode(options.undecidedGrace ?? "250 millis"))
     const unavailable = Duration.decode(options.unavailableFor ?? "30 seconds")
     const tipCacheSize = options.tipCacheSize ?? 100_000
+    const stallCheck = Duration.decode(options.stallAfter ?? "5 seconds")
+    const version = (nc.info?.version ?? "0.0.0").split(".").map((n) => Number.parseInt(n, 10))
+    const [major = 0, minor = 0, patch = 0] = version
+    if (spec.replicas > 1 && major * 1e6 + minor * 1e3 + patch < 2_009_021) {
+      // Not yet: across processes this cannot be mended here; the lock below covers one process.
+      yield* Effect.logWarning(
+        "this NATS server does not enforce expected subject sequences between concurrent " +
+          "publishes on a replicated stream (nats-server#4320, fixed in 2.9.21): appends of " +
+          "several processes to one asset can both succeed; use 2.9.21 or later"
+      ).pipe(Effect.annotateLogs({ server: nc.info?.version, stream }))
+    }
 
     // Elections and restarts pass; a request that failed that way is sent again. Publishes
     // are safe to send again because their message ids make a second copy a duplicate.
@@ -446,7 +459,9 @@ export const make = (
         const subject = subjectOf(batch.writes[0]!.asset)
         const probe = yield* publish("append", subject, "", {
           msgID: firstId,
-          expect: { lastSubjectSequence: NEVER }
+          // The stream's sequence, not the subject's: on a replicated stream the server checks
+          // a subject expectation before it looks up the message id, and refuses a known id.
+          expect: { lastSequence: NEVER }
         })
         if (probe !== undefined && probe.duplicate) {
           const first = yield* entryOf("append", (yield* getSeq("append", probe.seq))!)
@@ -490,9 +505,42 @@ export const make = (
         })
       })
 
+    // One append at a time per asset stream from this process. On a replicated stream a server
+    // before 2.9.21 does not hold a subject expectation between publishes in flight together
+    // (nats-server#4320), so two appends of one process to one asset must not overlap there;
+    // elsewhere it spares a publish the server would refuse anyway.
+    const locks = new Map<string, { readonly lock: Effect.Semaphore; users: number }>()
+    const exclusive = <A, E>(
+      assets: ReadonlyArray<AssetId.AssetId>,
+      effect: Effect.Effect<A, E>
+    ): Effect.Effect<A, E> =>
+      Effect.suspend(() => {
+        // Taken in key order, so two batches over the same assets cannot wait on each other.
+        const held = [...new Set(assets.map((a) => a.key))].sort().map((key) => {
+          let entry = locks.get(key)
+          if (entry === undefined) {
+            entry = { lock: Effect.unsafeMakeSemaphore(1), users: 0 }
+            locks.set(key, entry)
+          }
+          entry.users++
+          return [key, entry] as const
+        })
+        const release = Effect.sync(() => {
+          for (const [key, entry] of held) if (--entry.users === 0) locks.delete(key)
+        })
+        return Effect.ensuring(
+          held.reduceRight((inner, [, entry]) => entry.lock.withPermits(1)(inner), effect),
+          release
+        )
+      })
+
     const append: EventLog.EventLogShape["append"] = (batch) =>
+      batch.writes.length === 0
+        ? emptyAppend(batch)
+        : exclusive(batch.writes.map((w) => w.asset), appendWrites(batch))
+
+    const appendWrites = (batch: EventLog.AppendBatch) =>
       Effect.gen(function*() {
-        if (batch.writes.length === 0) return yield* emptyAppend(batch)
         const op = "append"
         const key = batch.idempotencyKey
         const revisions = batch.writes.map((w) => ({
@@ -621,6 +669,12 @@ export const make = (
     })
 
     /** The stream's messages from a sequence on, through an ordered consumer. */
+    /**
+     * The stream's messages from a sequence on, through an ordered consumer. The client mends a
+     * consumer it loses, but after a stream leader dies it can wait on one placed on the dead
+     * node: a reader that hears nothing for a while, with messages beyond what it has seen, fails
+     * as stalled, and the caller opens a new consumer where it stopped.
+     */
     const messagesFrom = (operation: string, start: number) =>
       Stream.asyncScoped<{ seq: number; subject: string; data: Uint8Array }, Errors.EventLogError>(
         (emit) =>
@@ -637,16 +691,54 @@ export const make = (
               // close pending, and a reader must not hold up the scope that ends it.
               (iter) => Effect.sync(() => void iter.close().catch(() => undefined))
             )
+            let seen = start - 1
+            let heard = Date.now()
+            yield* Effect.forkScoped(
+              Effect.gen(function*() {
+                for (;;) {
+                  yield* Effect.sleep(stallCheck)
+                  if (Date.now() - heard < Duration.toMillis(stallCheck)) continue
+                  const last = yield* Effect.either(lastSeq(operation))
+                  if (Either.isRight(last) && last.right > seen) {
+                    yield* Effect.promise(() =>
+                      emit.fail(
+                        new Errors.EventLogError({
+                          operation,
+                          detail: `the consumer stalled after sequence ${seen} of ${last.right}`
+                        })
+                      )
+                    )
+                    return
+                  }
+                }
+              })
+            )
             yield* Effect.forkScoped(
               Effect.tryPromise({
                 // Messages go downstream in chunks of what has arrived, so that each stage below
-                // runs once per chunk rather than once per event.
+                // runs once per chunk rather than once per event. A chunk goes out when the next
+                // message is not there by the end of this turn. Not the iterator's pending count:
+                // it counts queued status handlers too, and can stay above zero after the last
+                // message, which would hold the tail back.
                 try: async () => {
+                  const messages = iter[Symbol.asyncIterator]()
                   let chunk: Array<{ seq: number; subject: string; data: Uint8Array }> = []
-                  for await (const m of iter) {
-                    chunk.push({ seq: m.seq, subject: m.subject, data: m.data })
-                    if (iter.getPending() === 0 || chunk.length >= 1024) {
+                  let next = messages.next()
+                  for (;;) {
+                    const r = await next
+                    if (r.done === true) break
+                    chunk.push({ seq: r.value.seq, subject: r.value.subject, data: r.value.data })
+                    seen = r.value.seq
+                    heard = Date.now()
+                    next = messages.next()
+                    const more = chunk.length < 1024 && await Promise.race([
+                      next.then(() => true, () => true),
+                      new Promise<boolean>((ok) => setImmediate(() => ok(false)))
+                    ])
+                    if (!more) {
                       await emit.chunk(Chunk.unsafeFromArray(chunk))
+                      // Waiting on a slow reader downstream is not a stall.
+                      heard = Date.now()
                       chunk = []
                     }
                   }
@@ -672,13 +764,20 @@ export const make = (
     ): Stream.Stream<Event.RecordedEvent, Errors.EventLogError> =>
       Stream.suspend(() => {
         const assembler = Assembler.make()
-        return messagesFrom(operation, after + 1).pipe(
+        let done = after
+        // A consumer that fails (stalled, or lost beyond the client's mending) is opened again
+        // after the last message taken; the assembler carries on as if nothing had happened.
+        const resumed = Stream.suspend(() => messagesFrom(operation, done + 1)).pipe(
+          Stream.retry(retryable)
+        )
+        return resumed.pipe(
           Stream.takeUntil((m) => until(m.seq)),
           Stream.mapChunksEffect((chunk) => {
             const out: Array<Event.RecordedEvent> = []
             for (const m of chunk) {
               const r = readSync(operation, m)
               if (Either.isLeft(r)) return Effect.fail(r.left)
+              done = m.seq
               for (const e of assembler.push(r.right)) out.push(e)
             }
             return Effect.succeed(Chunk.unsafeFromArray(out))
