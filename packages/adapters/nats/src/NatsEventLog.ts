@@ -391,9 +391,9 @@ export const make = (
     const indexResult = (result: Envelope.StoredResult) =>
       Effect.try({
         // Not awaited: the append counts once its messages are written, and the server keeps
-        // the message id for its duplicate window meanwhile. A process that dies before the
-        // server stores this loses the key from the index, which a repeat after the window
-        // then does not find.
+        // the message id for its duplicate window meanwhile. Not yet: a process that dies
+        // before the server stores this loses the key from the index, and a repeat after the
+        // window is then decided again instead of answered with the first result.
         try: () =>
           nc.publish(
             `$KV.${commands}.${hashKey(result.key)}`,
