@@ -13,7 +13,8 @@ export default defineConfig({
       },
       { find: /^@ctxlog\/core$/, replacement: src("./packages/core/src/index.ts") },
       { find: /^@ctxlog\/sqlite$/, replacement: src("./packages/adapters/sqlite/src/index.ts") },
-      { find: /^@ctxlog\/nats$/, replacement: src("./packages/adapters/nats/src/index.ts") }
+      { find: /^@ctxlog\/nats$/, replacement: src("./packages/adapters/nats/src/index.ts") },
+      { find: /^@ctxlog\/http$/, replacement: src("./packages/adapters/http/src/index.ts") }
     ]
   },
   test: {
