@@ -117,14 +117,7 @@ export const make = (
   Effect.gen(function*() {
     const { commands, prefix, spec } = resolve(options)
     const stream = spec.name
-    if (!Subject.isValidPrefix(prefix)) {
-      return yield* new StreamSetup.StreamSetupError({
-        stream,
-        detail: `the prefix ${JSON.stringify(prefix)} is not dot-separated tokens of ` +
-          "A-Z, a-z, 0-9, _ and -",
-        retryable: false
-      })
-    }
+    yield* StreamSetup.checkPrefix(prefix, stream)
     const { js, jsm, nc } = yield* NatsConnection.NatsConnection
     const info = yield* StreamSetup.ensure(jsm, spec)
     if (info.config.allow_direct !== true) {
@@ -229,8 +222,11 @@ export const make = (
           `event: ${why}`
       })
 
-    /** A message as a reader sees it: an entry, or a seal (or anything else) to pass over. */
-    const readSync = (
+    /**
+     * A message as a reader sees it: an entry, or a seal (or anything else) to pass over. An
+     * `Either`, which is also an effect: the chunked readers need it without a fiber step.
+     */
+    const read = (
       operation: string,
       msg: { seq: number; subject: string; data: Uint8Array }
     ): Either.Either<Assembler.Read, Errors.EventLogError> => {
@@ -240,12 +236,6 @@ export const make = (
         onRight: (entry) => Either.right({ _tag: "Entry", entry })
       })
     }
-
-    const read = (operation: string, msg: { seq: number; subject: string; data: Uint8Array }) =>
-      Either.match(readSync(operation, msg), {
-        onLeft: (e): Effect.Effect<Assembler.Read, Errors.EventLogError> => Effect.fail(e),
-        onRight: (r) => Effect.succeed(r)
-      })
 
     const entryOf = (operation: string, msg: { seq: number; subject: string; data: Uint8Array }) =>
       Effect.flatMap(read(operation, msg), (r) =>
@@ -775,7 +765,7 @@ export const make = (
           Stream.mapChunksEffect((chunk) => {
             const out: Array<Event.RecordedEvent> = []
             for (const m of chunk) {
-              const r = readSync(operation, m)
+              const r = read(operation, m)
               if (Either.isLeft(r)) return Effect.fail(r.left)
               done = m.seq
               for (const e of assembler.push(r.right)) out.push(e)

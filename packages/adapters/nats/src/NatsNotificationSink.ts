@@ -73,14 +73,7 @@ export const make = (
 > =>
   Effect.gen(function*() {
     const { name, prefix, spec } = resolve(options)
-    if (!Subject.isValidPrefix(prefix)) {
-      return yield* new StreamSetup.StreamSetupError({
-        stream: spec.name,
-        detail: `the prefix ${JSON.stringify(prefix)} is not dot-separated tokens of ` +
-          "A-Z, a-z, 0-9, _ and -",
-        retryable: false
-      })
-    }
+    yield* StreamSetup.checkPrefix(prefix, spec.name)
     const { js, jsm } = yield* NatsConnection.NatsConnection
     yield* StreamSetup.ensure(jsm, spec)
 

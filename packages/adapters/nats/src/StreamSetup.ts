@@ -18,6 +18,7 @@ import {
   STREAM_NAME_IN_USE,
   STREAM_NOT_FOUND
 } from "./internal/failure.js"
+import * as Subject from "./Subject.js"
 
 /**
  * What ctxlog needs of a stream.
@@ -113,6 +114,25 @@ const toConfig = (spec: Spec): Partial<StreamConfig> & { name: string } => ({
   allow_direct: true,
   ...(spec.description !== undefined ? { description: spec.description } : {})
 })
+
+/**
+ * Refuses a subject prefix that is not dot-separated tokens, before any stream is made of it.
+ *
+ * @since 0.1.0
+ * @category checks
+ */
+export const checkPrefix = (
+  prefix: string,
+  stream: string
+): Effect.Effect<void, StreamSetupError> =>
+  Subject.isValidPrefix(prefix) ? Effect.void : Effect.fail(
+    new StreamSetupError({
+      stream,
+      detail: `the prefix ${JSON.stringify(prefix)} is not dot-separated tokens of ` +
+        "A-Z, a-z, 0-9, _ and -",
+      retryable: false
+    })
+  )
 
 /**
  * Creates the stream when it is missing; checks it when it is there.
