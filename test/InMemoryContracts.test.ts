@@ -1,5 +1,5 @@
-import { InMemoryEventLog, InMemoryProjectionStore, InMemoryStore } from "@ctxlog/core"
-import { EventLogContract, ProjectionStoreContract } from "@ctxlog/core/testkit"
+import { InMemoryEventLog, InMemoryProjectionStore, InMemoryStore, Settings } from "@ctxlog/core"
+import { EventLogContract, ProjectionStoreContract, SettingsContract } from "@ctxlog/core/testkit"
 import { runContract } from "./support/contract.js"
 
 runContract("in-memory event log", EventLogContract.cases, InMemoryEventLog.layer)
@@ -8,6 +8,7 @@ runContract(
   ProjectionStoreContract.cases,
   InMemoryProjectionStore.layer
 )
+runContract("in-memory settings", SettingsContract.cases, Settings.layerMemory)
 
 // The pair wired together projects inline; it keeps the same contracts.
 runContract("in-memory store, event log side", EventLogContract.cases, InMemoryStore.layer)

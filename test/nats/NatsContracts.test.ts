@@ -1,5 +1,5 @@
-import { ProjectionStoreContract } from "@ctxlog/core/testkit"
-import { NatsKvProjectionStore } from "@ctxlog/nats"
+import { ProjectionStoreContract, SettingsContract } from "@ctxlog/core/testkit"
+import { NatsKvProjectionStore, NatsSettings } from "@ctxlog/nats"
 import * as Layer from "effect/Layer"
 import { runContract } from "../support/contract.js"
 import { uniqueName, useNatsServer } from "../support/nats.js"
@@ -12,3 +12,10 @@ const fresh = Layer.suspend(() =>
 )
 
 runContract("NATS KV projection store", ProjectionStoreContract.cases, fresh)
+
+/** A new bucket for every case. The server is real, so the cases run on the real clock. */
+const freshSettings = Layer.suspend(() =>
+  NatsSettings.layer({ servers: server.current.url, bucketPrefix: uniqueName("s") })
+)
+
+runContract("NATS KV settings", SettingsContract.cases, freshSettings, { live: true })

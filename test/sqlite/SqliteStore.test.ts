@@ -125,15 +125,32 @@ describe("SqliteStore", () => {
     const ctx = await Client.open({ store: SqliteStore.layer({ filename }) })
     await ctx.close()
     const db = new Database(filename)
-    expect(db.prepare("SELECT version FROM ctxlog_migrations").pluck().all()).toEqual([
-      SqliteStore.SCHEMA_VERSION
-    ])
+    expect(db.prepare("SELECT version FROM ctxlog_migrations").pluck().all()).toEqual([1, 2])
+    expect(SqliteStore.SCHEMA_VERSION).toBe(2)
     db.prepare("INSERT INTO ctxlog_migrations VALUES (99, 'future', 'then')").run()
     db.close()
     await expect(Client.open({ store: SqliteStore.layer({ filename }) })).rejects.toMatchObject({
       _tag: "SqliteError",
       message: expect.stringContaining("the file has schema version 99, written by a newer release")
     })
+  })
+
+  it("brings a file of an older release up to date, keeping its events", async () => {
+    const filename = file()
+    const ctx = await Client.open({ store: SqliteStore.layer({ filename }) })
+    await ctx.upload("kept", "a=1")
+    await ctx.close()
+    const db = new Database(filename)
+    // What a file written before the settings table looked like.
+    db.exec("DROP TABLE ctxlog_settings; DELETE FROM ctxlog_migrations WHERE version = 2")
+    db.close()
+    const reopened = await Client.open({ store: SqliteStore.layer({ filename }) })
+    expect((await reopened.get("kept")).revision).toBe(1)
+    await reopened.close()
+    const check = new Database(filename)
+    expect(check.prepare("SELECT version FROM ctxlog_migrations").pluck().all()).toEqual([1, 2])
+    expect(check.prepare("SELECT count(*) FROM ctxlog_settings").pluck().get()).toBe(0)
+    check.close()
   })
 
   it("sets the durability it is given", async () => {

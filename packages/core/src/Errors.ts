@@ -116,3 +116,20 @@ export class NotificationSinkError extends Schema.TaggedError<NotificationSinkEr
     return `notification sink ${this.sink} failed: ${this.detail}`
   }
 }
+
+/**
+ * A setting that cannot be read or written: a name or value the port refuses, or a failure of
+ * the storage behind it.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class SettingsError extends Schema.TaggedError<SettingsError>()("SettingsError", {
+  operation: Schema.String,
+  detail: Schema.String,
+  cause: Schema.optional(Schema.Defect)
+}) {
+  override get message(): string {
+    return `settings ${this.operation} failed: ${this.detail}`
+  }
+}

@@ -1,6 +1,7 @@
 /**
- * ctxlog on one SQLite file: the event log and the projection store, in WAL mode, with versioned
- * migrations. Several processes may open the same file; they queue for its write lock.
+ * ctxlog on one SQLite file: the event log, the projection store and the settings, in WAL mode,
+ * with versioned migrations. Several processes may open the same file; they queue for its write
+ * lock.
  *
  * Durability (`PRAGMA synchronous` under WAL):
  * - `normal` (default): a killed process loses nothing; a power loss or OS crash may lose the
@@ -11,7 +12,7 @@
  *
  * @since 0.1.0
  */
-import { EventLog, ProjectionStore } from "@ctxlog/core"
+import { EventLog, ProjectionStore, Settings } from "@ctxlog/core"
 import Database from "better-sqlite3"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
@@ -22,6 +23,7 @@ import { dirname } from "node:path"
 import { migrations } from "./internal/migrations.js"
 import * as SqliteEventLog from "./SqliteEventLog.js"
 import * as SqliteProjectionStore from "./SqliteProjectionStore.js"
+import * as SqliteSettings from "./SqliteSettings.js"
 
 /**
  * @since 0.1.0
@@ -140,21 +142,30 @@ export const open = (options: Options): Effect.Effect<Database.Database, SqliteE
   })
 
 /**
- * The event log and projection store on one file, closed when the layer is released.
+ * The event log, projection store and settings on one file, closed when the layer is released.
  *
  * @since 0.1.0
  * @category layers
  */
 export const layer = (
   options: Options
-): Layer.Layer<EventLog.EventLog | ProjectionStore.ProjectionStore | SqliteDatabase, SqliteError> =>
+): Layer.Layer<
+  EventLog.EventLog | ProjectionStore.ProjectionStore | Settings.Settings | SqliteDatabase,
+  SqliteError
+> =>
   Layer.scopedContext(
     Effect.gen(function*() {
       const db = yield* Effect.acquireRelease(open(options), (db) => Effect.sync(() => db.close()))
       const projections = SqliteProjectionStore.make(db)
       const log = SqliteEventLog.make(db, projections.sync, options)
+      const settings = yield* SqliteSettings.make(db).pipe(
+        Effect.mapError((error) =>
+          new SqliteError({ filename: options.filename, detail: error.message, cause: error })
+        )
+      )
       return Context.make(EventLog.EventLog, log).pipe(
         Context.add(ProjectionStore.ProjectionStore, projections.store),
+        Context.add(Settings.Settings, settings),
         Context.add(SqliteDatabase, { db })
       )
     })

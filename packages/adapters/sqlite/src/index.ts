@@ -3,4 +3,5 @@
  */
 export * as SqliteEventLog from "./SqliteEventLog.js"
 export * as SqliteProjectionStore from "./SqliteProjectionStore.js"
+export * as SqliteSettings from "./SqliteSettings.js"
 export * as SqliteStore from "./SqliteStore.js"

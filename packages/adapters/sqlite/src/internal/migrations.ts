@@ -66,5 +66,15 @@ export const migrations: ReadonlyArray<Migration> = [
         value TEXT NOT NULL
       ) WITHOUT ROWID;
     `
+  },
+  {
+    version: 2,
+    name: "settings",
+    sql: `
+      CREATE TABLE ctxlog_settings (
+        name  TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+      ) WITHOUT ROWID;
+    `
   }
 ]
