@@ -14,6 +14,7 @@ import * as Argv from "./Argv.js"
 import { UsageError } from "./Errors.js"
 import * as ReadCommands from "./ReadCommands.js"
 import * as Replay from "./Replay.js"
+import * as Serve from "./Serve.js"
 import * as Store from "./Store.js"
 import * as Watch from "./Watch.js"
 import * as WriteCommands from "./WriteCommands.js"
@@ -31,7 +32,8 @@ const commandList: ReadonlyArray<readonly [string, string]> = [
   ["history <public_id>", "the events of an asset"],
   ["by-context <key> [<value>]", "the assets that have a key (and value)"],
   ["watch [--from <position>]", "print notifications as they happen, as JSON lines"],
-  ["replay", "rebuild the projections from the log"]
+  ["replay", "rebuild the projections from the log"],
+  ["serve [--port 8080] [--host 127.0.0.1] [--config <file>]", "serve the HTTP API"]
 ]
 
 const globalList: ReadonlyArray<readonly [string, string]> = [
@@ -87,6 +89,7 @@ export type Failure =
   | ReadCommands.Failure
   | Watch.Failure
   | Replay.Failure
+  | Serve.Failure
   | UsageError
   | ValidationError.ValidationError
 
@@ -112,7 +115,8 @@ const root = Command.make(
     ...WriteCommands.commands,
     ...ReadCommands.commands,
     Watch.watch,
-    Replay.replay
+    Replay.replay,
+    Serve.serve
   ])
 )
 

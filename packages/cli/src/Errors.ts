@@ -53,3 +53,18 @@ export class AssetsNotFound extends Schema.TaggedError<AssetsNotFound>()("Assets
       : `${this.assets.length} assets do not exist in cloud ${this.cloud}: ${list}`
   }
 }
+
+/**
+ * `ctx serve` could not listen where it was asked to.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class ServerUnavailable extends Schema.TaggedError<ServerUnavailable>()(
+  "ServerUnavailable",
+  { address: Schema.String, detail: Schema.String }
+) {
+  override get message(): string {
+    return `cannot serve on ${this.address}: ${this.detail}`
+  }
+}

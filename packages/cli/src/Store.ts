@@ -11,7 +11,7 @@
  * @since 0.1.0
  */
 import type { EventLog, ProjectionStore } from "@ctxlog/core"
-import { InMemoryStore } from "@ctxlog/core"
+import { InMemoryStore, Settings } from "@ctxlog/core"
 import type { SqliteStore } from "@ctxlog/sqlite"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -181,7 +181,7 @@ const parseNats = (
 const sqlite = (
   spec: Extract<Spec, { _tag: "Sqlite" }>
 ): Layer.Layer<
-  EventLog.EventLog | ProjectionStore.ProjectionStore,
+  EventLog.EventLog | ProjectionStore.ProjectionStore | Settings.Settings,
   StoreUnavailable | SqliteStore.SqliteError
 > =>
   Layer.unwrapEffect(
@@ -210,7 +210,10 @@ const unavailable = (url: string, what: string) => (cause: unknown) =>
 // Like SQLite's, the NATS client is loaded only when a NATS store is opened.
 const nats = (
   spec: Extract<Spec, { _tag: "Nats" }>
-): Layer.Layer<EventLog.EventLog | ProjectionStore.ProjectionStore, StoreUnavailable> => {
+): Layer.Layer<
+  EventLog.EventLog | ProjectionStore.ProjectionStore | Settings.Settings,
+  StoreUnavailable
+> => {
   const url = `nats://${spec.servers.map((s) => s.slice("nats://".length)).join(",")}`
   return Layer.unwrapEffect(
     Effect.gen(function*() {
@@ -252,14 +255,14 @@ export const layer = (
   url: string,
   cwd?: string
 ): Layer.Layer<
-  EventLog.EventLog | ProjectionStore.ProjectionStore,
+  EventLog.EventLog | ProjectionStore.ProjectionStore | Settings.Settings,
   UsageError | StoreUnavailable | SqliteStore.SqliteError
 > =>
   Either.match(parse(url, cwd), {
     onLeft: (error) => Layer.fail(error),
     onRight: (spec) =>
       spec._tag === "Memory"
-        ? InMemoryStore.layer
+        ? Layer.merge(InMemoryStore.layer, Settings.layerMemory)
         : spec._tag === "Nats"
         ? nats(spec)
         : sqlite(spec)
