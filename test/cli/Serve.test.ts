@@ -54,7 +54,7 @@ const upload = (served: Served, publicId: string, cloud = "demo") =>
     body: JSON.stringify({ public_id: publicId, context: "a=1" })
   })
 
-const fixture = fileURLToPath(new URL("./fixtures/sdk-client.cjs", import.meta.url))
+const fixture = fileURLToPath(new URL("./fixtures/sdk-client.mjs", import.meta.url))
 
 const runSdk = (cloudinaryUrl: string): Promise<string> =>
   new Promise((resolve, reject) =>
