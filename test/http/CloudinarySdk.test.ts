@@ -80,6 +80,15 @@ describe("Upload API", () => {
     expect(uploaded.context.custom).toEqual({ caption: "A dog = good", product: "pet|food" })
   })
 
+  it("accepts requests signed with SHA-256", async () => {
+    const uploaded = await cloudinary.uploader.upload(png, {
+      public_id: "sha256",
+      context: "alg=sha256",
+      signature_algorithm: "sha256"
+    })
+    expect(uploaded.context.custom).toEqual({ alg: "sha256" })
+  })
+
   it("uploads without a public id, and gets one", async () => {
     const uploaded = await cloudinary.uploader.upload(png, { context: { a: "1" } })
     expect(uploaded.public_id).toMatch(/^[a-z0-9]{20}$/)
