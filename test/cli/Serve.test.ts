@@ -135,6 +135,43 @@ describe("ctx serve", () => {
     expect(exited.stderr).toMatch(/stopping/)
   })
 
+  it("finishes a request in flight when SIGTERM arrives, then exits 0", async () => {
+    const served = await serve(["--store", tempStore().url])
+    const url = new URL(served.origin)
+    const body = JSON.stringify({ public_id: "in-flight", context: "k=v" })
+    const socket = Net.connect(Number(url.port), url.hostname)
+    let answer = ""
+    socket.on("data", (d) => (answer += d.toString()))
+    const closed = new Promise<void>((resolve) => socket.on("close", () => resolve()))
+    await new Promise<void>((resolve) => socket.on("connect", () => resolve()))
+    socket.write(
+      `POST /api/v1/demo/commands/upload HTTP/1.1\r\nHost: x\r\n` +
+        `Authorization: ${served.auth}\r\nContent-Type: application/json\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n` +
+        body.slice(0, 10)
+    )
+    await new Promise((r) => setTimeout(r, 200))
+    served.running.child.kill("SIGTERM")
+    await new Promise((r) => setTimeout(r, 300))
+    socket.write(body.slice(10))
+    await closed
+    expect(answer).toMatch(/^HTTP\/1.1 200/)
+    expect(answer).toContain("\"applied\":[\"in-flight\"]")
+    expect((await served.running.exited).code).toBe(0)
+  })
+
+  it("prints where it listens as JSON with --json", async () => {
+    const running = start(["serve", "--port", "0", "--store", tempStore().url, "--json"])
+    const printed = JSON.parse(await running.nextLine()) as Record<string, string>
+    expect(printed).toEqual({
+      address: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/),
+      cloud: "demo",
+      cloudinary_url: expect.stringMatching(/^cloudinary:\/\/\d{15}:\S+@demo\?upload_prefix=http/)
+    })
+    running.child.kill("SIGTERM")
+    expect((await running.exited).code).toBe(0)
+  })
+
   it("takes keys from a configuration file and the environment, one cloud each", async () => {
     const store = tempStore()
     const config = join(store.dir, "serve.json")

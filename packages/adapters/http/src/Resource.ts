@@ -25,7 +25,10 @@ export interface RenderOptions {
   /** Where delivery URLs point, e.g. `https://res.cloudinary.com`. */
   readonly deliveryBase: string
   readonly context: ContextStyle
-  /** Known only at upload: ctxlog does not keep media bytes or their properties. */
+  /**
+   * Known only at upload. Not yet: the log records no media properties, so later reads of the
+   * resource have no `format` and report `bytes: 0`.
+   */
   readonly format?: string | undefined
   readonly bytes?: number | undefined
 }

@@ -171,6 +171,9 @@ const afterCursor = (cloud: string, cursor: string) =>
 
 const PAGE = 500
 
+// Not yet: every asset matching the first term is read to count and sort them, so a search costs
+// as much as that term's matches, whatever max_results is. The search expression language and
+// its indexed execution belong in the core; this stands in until they are there.
 const candidates = (env: ApiEnv.ApiEnv, cloud: string, first: Term | undefined) =>
   Effect.gen(function*() {
     const all: Array<ProjectionStore.AssetView> = []
