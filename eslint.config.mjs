@@ -49,6 +49,9 @@ export default tseslint.config(
         process: "readonly",
         console: "readonly",
         URL: "readonly",
+        URLSearchParams: "readonly",
+        Buffer: "readonly",
+        fetch: "readonly",
         performance: "readonly"
       }
     }

@@ -41,24 +41,6 @@ export interface Principal {
 }
 
 /**
- * Keys as written in a configuration file: `{ "clouds": { "<cloud>": { "keys": [...] } } }`.
- *
- * @since 0.1.0
- * @category schemas
- */
-export const KeysFile = Schema.Struct({
-  clouds: Schema.Record({
-    key: Schema.String,
-    value: Schema.Struct({
-      keys: Schema.Array(Schema.Struct({
-        api_key: Schema.NonEmptyTrimmedString,
-        api_secret: Schema.NonEmptyTrimmedString
-      }))
-    })
-  })
-})
-
-/**
  * @since 0.1.0
  * @category models
  */
@@ -113,17 +95,6 @@ export const make = (keys: ReadonlyArray<Key>): Either.Either<CredentialsShape, 
  */
 export const layer = (keys: ReadonlyArray<Key>): Layer.Layer<Credentials, DuplicateKey> =>
   Layer.effect(Credentials, make(keys))
-
-/**
- * The keys of a configuration file's contents.
- *
- * @since 0.1.0
- * @category constructors
- */
-export const fromFile = (file: typeof KeysFile.Type): ReadonlyArray<Key> =>
-  Object.entries(file.clouds).flatMap(([cloud, { keys }]) =>
-    keys.map((k) => ({ cloud, apiKey: k.api_key, apiSecret: Redacted.make(k.api_secret) }))
-  )
 
 const constantTimeEquals = (a: string, b: string): boolean => {
   const left = Buffer.from(a, "utf8")
