@@ -14,7 +14,15 @@ export default defineConfig({
       { find: /^@ctxlog\/core$/, replacement: src("./packages/core/src/index.ts") },
       { find: /^@ctxlog\/sqlite$/, replacement: src("./packages/adapters/sqlite/src/index.ts") },
       { find: /^@ctxlog\/nats$/, replacement: src("./packages/adapters/nats/src/index.ts") },
-      { find: /^@ctxlog\/http$/, replacement: src("./packages/adapters/http/src/index.ts") }
+      { find: /^@ctxlog\/http$/, replacement: src("./packages/adapters/http/src/index.ts") },
+      {
+        find: /^@ctxlog\/postgres$/,
+        replacement: src("./packages/adapters/postgres/src/index.ts")
+      },
+      {
+        find: /^@ctxlog\/rabbitmq$/,
+        replacement: src("./packages/adapters/rabbitmq/src/index.ts")
+      }
     ]
   },
   test: {
