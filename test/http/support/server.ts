@@ -1,7 +1,7 @@
 /**
  * A ctxlog HTTP server on a free loopback port, on an in-memory store, for tests.
  */
-import { Ctxlog } from "@ctxlog/core"
+import { Ctxlog, Settings } from "@ctxlog/core"
 import { Credentials, Server } from "@ctxlog/http"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -37,7 +37,7 @@ export const start = async (
     readonly log?: (line: string) => void
   } = {}
 ): Promise<Running> => {
-  const core = Ctxlog.layerMemory({ limits: options.policy })
+  const core = Layer.merge(Ctxlog.layerMemory({ limits: options.policy }), Settings.layerMemory)
   const credentials = Credentials.layer(
     keys.map((k) => ({ cloud: k.cloud, apiKey: k.apiKey, apiSecret: Redacted.make(k.apiSecret) }))
   )

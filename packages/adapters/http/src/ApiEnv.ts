@@ -4,7 +4,7 @@
  *
  * @since 0.1.0
  */
-import type { Command, CommandResult, Context, Ctxlog, Event } from "@ctxlog/core"
+import type { Command, CommandResult, Context, Ctxlog, Event, Settings } from "@ctxlog/core"
 import { AssetId, ContextText } from "@ctxlog/core"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -12,6 +12,7 @@ import { randomUUID } from "node:crypto"
 import * as ApiError from "./ApiError.js"
 import type * as Body from "./Body.js"
 import type * as Credentials from "./Credentials.js"
+import type * as WebhookDispatcher from "./WebhookDispatcher.js"
 
 /**
  * @since 0.1.0
@@ -25,6 +26,10 @@ export interface ApiEnv {
   readonly limits: Body.Limits
   /** Unix seconds; the clock, unless a test sets it. */
   readonly now: () => number
+  /** Where registrations and delivery state are kept: the store's settings. */
+  readonly settings: Settings.SettingsShape
+  /** How webhooks are delivered, for redeliveries asked through the API. */
+  readonly delivery: WebhookDispatcher.Options
 }
 
 /**

@@ -22,6 +22,7 @@ import * as NativeApi from "./NativeApi.js"
 import * as OpenApi from "./OpenApi.js"
 import * as SearchApi from "./SearchApi.js"
 import * as UploadApi from "./UploadApi.js"
+import * as WebhookApi from "./WebhookApi.js"
 
 /**
  * @since 0.1.0
@@ -124,12 +125,18 @@ const route = (
       const cloud = yield* checkCloud(tail[1])
       const principal = yield* basic(cloud)
       const body = yield* Body.read(request, env.limits)
+      const rest = tail.slice(2)
+      if (rest[0] === "webhooks" && rest.length <= 2) {
+        return json(
+          yield* WebhookApi.handle(env, env.settings, env.delivery, cloud, method, rest[1], body)
+        )
+      }
       return json(
         yield* NativeApi.handle(
           env,
           cloud,
           method,
-          tail.slice(2),
+          rest,
           principal.apiKey,
           request.headers["idempotency-key"],
           body

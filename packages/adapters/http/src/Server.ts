@@ -5,7 +5,7 @@
  *
  * @since 0.1.0
  */
-import { Ctxlog } from "@ctxlog/core"
+import { Ctxlog, Settings } from "@ctxlog/core"
 import type * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import type * as Etag from "@effect/platform/Etag"
@@ -16,11 +16,13 @@ import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
 import * as Http from "node:http"
 import type * as ApiEnv from "./ApiEnv.js"
 import * as Body from "./Body.js"
 import { Credentials } from "./Credentials.js"
 import * as HttpApi from "./HttpApi.js"
+import * as WebhookDispatcher from "./WebhookDispatcher.js"
 
 /**
  * @since 0.1.0
@@ -43,6 +45,10 @@ export interface Options {
   readonly heartbeat?: Duration.DurationInput | undefined
   /** Unix seconds, for tests that need another clock. */
   readonly now?: (() => number) | undefined
+  /** How webhooks are delivered; see `WebhookDispatcher.Options`. */
+  readonly webhooks?: Omit<WebhookDispatcher.Options, "apiSecretOf"> | undefined
+  /** Whether this server delivers webhooks itself; true unless a separate `deliver` does. */
+  readonly deliver?: boolean | undefined
 }
 
 /**
@@ -57,7 +63,7 @@ export const layer = (
 ): Layer.Layer<
   HttpServer.HttpServer | HttpPlatform.HttpPlatform | Etag.Generator | NodeContext.NodeContext,
   HttpServerError.ServeError,
-  Ctxlog.Ctxlog | Credentials
+  Ctxlog.Ctxlog | Credentials | Settings.Settings
 > => {
   let server: Http.Server | undefined
   const create = () => {
@@ -79,9 +85,20 @@ export const layer = (
   const serve = Layer.scopedDiscard(
     Effect.gen(function*() {
       const closing = yield* Deferred.make<void>()
+      const credentials = yield* Credentials
+      const settings = yield* Settings.Settings
+      const delivery: WebhookDispatcher.Options = {
+        ...options.webhooks,
+        apiSecretOf: (cloud) => {
+          const key = credentials.keys.find((k) => k.cloud === cloud)
+          return key === undefined ? undefined : Redacted.value(key.apiSecret)
+        }
+      }
       const env: ApiEnv.ApiEnv = {
         ctxlog: yield* Ctxlog.Ctxlog,
-        credentials: yield* Credentials,
+        credentials,
+        settings,
+        delivery,
         deliveryBase: options.deliveryBase ?? "https://res.cloudinary.com",
         limits: { ...Body.defaultLimits, ...options.limits },
         now: options.now ?? (() => Math.floor(Date.now() / 1000))
@@ -101,6 +118,12 @@ export const layer = (
           timer.unref()
         })
       )
+      if (options.deliver !== false) {
+        yield* WebhookDispatcher.run(env.ctxlog, delivery).pipe(
+          Effect.provideService(Settings.Settings, settings),
+          Effect.forkScoped
+        )
+      }
       yield* HttpServer.serveEffect(app)
     })
   )

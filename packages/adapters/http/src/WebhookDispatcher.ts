@@ -267,18 +267,26 @@ export const run = (
 ): Effect.Effect<never, never, Settings.Settings> =>
   Effect.gen(function*() {
     const settled = settle(options)
-    const running = new Map<string, Fiber.RuntimeFiber<void>>()
+    // Each fiber with the registration it started from: a changed registration (its types,
+    // its secrets) restarts it, which resumes from the saved state.
+    const running = new Map<string, { fiber: Fiber.RuntimeFiber<void>; seen: string }>()
     const tick = Effect.gen(function*() {
       const endpoints = yield* WebhookEndpoints.list()
       const wanted = new Set<string>()
       for (const endpoint of endpoints) {
         if (endpoint.disabled !== undefined) continue
         wanted.add(endpoint.id)
-        const fiber = running.get(endpoint.id)
-        if (fiber !== undefined && Option.isNone(yield* Fiber.poll(fiber))) continue
-        running.set(endpoint.id, yield* Effect.forkDaemon(runEndpoint(ctxlog, endpoint, settled)))
+        const seen = JSON.stringify(endpoint)
+        const known = running.get(endpoint.id)
+        if (known !== undefined) {
+          const alive = Option.isNone(yield* Fiber.poll(known.fiber))
+          if (alive && known.seen === seen) continue
+          if (alive) yield* Fiber.interrupt(known.fiber)
+        }
+        const fiber = yield* Effect.forkDaemon(runEndpoint(ctxlog, endpoint, settled))
+        running.set(endpoint.id, { fiber, seen })
       }
-      for (const [id, fiber] of running) {
+      for (const [id, { fiber }] of running) {
         if (!wanted.has(id)) {
           yield* Fiber.interrupt(fiber)
           running.delete(id)
@@ -294,7 +302,9 @@ export const run = (
     return yield* Effect.forever(
       tick.pipe(Effect.zipRight(Effect.sleep(Duration.millis(settled.refresh))))
     ).pipe(
-      Effect.onInterrupt(() => Effect.forEach([...running.values()], Fiber.interrupt))
+      Effect.onInterrupt(() =>
+        Effect.forEach([...running.values()], ({ fiber }) => Fiber.interrupt(fiber))
+      )
     )
   })
 

@@ -1,4 +1,6 @@
 /**
+ * ctxlog notifications published to RabbitMQ (AMQP 0-9-1) with publisher confirms.
+ *
  * @since 0.1.0
  */
-export {}
+export * as RabbitMqNotificationSink from "./RabbitMqNotificationSink.js"

@@ -1,0 +1,85 @@
+/**
+ * The PostgreSQL schema that holds a store's tables: its name, and the creation of the tables
+ * when they are missing.
+ *
+ * Creation runs under a transaction-scoped advisory lock keyed by the schema name, because two
+ * processes that start together would otherwise both find the tables missing and race on
+ * `CREATE`, which PostgreSQL answers with a unique violation in its catalog rather than waiting.
+ */
+import type * as SqlClient from "@effect/sql/SqlClient"
+import type { SqlError } from "@effect/sql/SqlError"
+import * as Effect from "effect/Effect"
+import { commitFailures } from "./failure.js"
+
+/** The default schema. */
+export const DEFAULT_SCHEMA = "ctxlog"
+
+/**
+ * Unquoted-identifier characters only, within PostgreSQL's 63-byte limit, so that a name means
+ * the same thing in every tool a host points at it (`psql`, a migration runner).
+ */
+const NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/
+
+/** Why `schema` cannot name the store's schema, or undefined when it can. */
+export const badSchemaName = (schema: string): string | undefined =>
+  NAME.test(schema)
+    ? undefined
+    : `the schema name ${JSON.stringify(schema)} is not 1 to 63 characters of A-Z, a-z, 0-9 ` +
+      "and _ starting with a letter or _"
+
+/** An identifier as SQL text, quoted so that its case is kept. */
+export const quote = (name: string): string => `"${name.replaceAll("\"", "\"\"")}"`
+
+/** `schema.table`, quoted. */
+export const qualified = (schema: string, table: string): string =>
+  `${quote(schema)}.${quote(table)}`
+
+/** The first key of ctxlog's advisory locks ("ctxl"), so that they stay clear of a host's own. */
+const LOCK_SPACE = 0x6374786c
+
+// Not yet: versioned migrations. Tables are created as this release defines them and never
+// altered, so a later release that changes a column must add a migration step before it ships.
+/**
+ * Creates `tables` in `schema` (and the schema) with `ddl` unless they all exist; true when this
+ * call created them. Idempotent: the statements must be `IF NOT EXISTS` forms, because a table
+ * of the list may exist while another is missing.
+ */
+export const ensure = (
+  sql: SqlClient.SqlClient,
+  schema: string,
+  tables: ReadonlyArray<string>,
+  ddl: ReadonlyArray<string>
+): Effect.Effect<boolean, SqlError> => {
+  const missing = Effect.map(
+    sql<{ readonly n: number }>`
+      SELECT count(*)::int AS n FROM pg_catalog.pg_tables
+      WHERE schemaname = ${schema} AND tablename = ANY(${tables}::text[])`,
+    (rows) => (rows[0]?.n ?? 0) < tables.length
+  )
+  const schemaMissing = Effect.map(
+    sql`SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = ${schema}`,
+    (rows) => rows.length === 0
+  )
+  const create = sql.withTransaction(
+    Effect.gen(function*() {
+      yield* sql`SELECT pg_advisory_xact_lock(${LOCK_SPACE}::int, hashtext(${schema}::text))`
+      // Another process may have created them while this one waited for the lock.
+      if (!(yield* missing)) return false
+      // Checked first: CREATE SCHEMA IF NOT EXISTS still needs the CREATE privilege on the
+      // database, which a role that owns only its schema lacks.
+      if (yield* schemaMissing) yield* sql.unsafe(`CREATE SCHEMA ${quote(schema)}`)
+      for (const statement of ddl) yield* sql.unsafe(statement)
+      return true
+    })
+  )
+  return Effect.gen(function*() {
+    if (!(yield* missing)) return false
+    const created = yield* commitFailures(create)
+    if (created) {
+      yield* Effect.logDebug("created ctxlog tables").pipe(
+        Effect.annotateLogs({ schema, tables: tables.join(", ") })
+      )
+    }
+    return created
+  })
+}
