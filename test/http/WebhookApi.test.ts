@@ -5,6 +5,7 @@ import { WebhookTarget } from "@ctxlog/http"
 import * as Either from "effect/Either"
 import { Webhook } from "standardwebhooks"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { until } from "../support/until.js"
 import type { Receiver } from "./support/receiver.js"
 import { startReceiver } from "./support/receiver.js"
 import type { Running } from "./support/server.js"
@@ -41,14 +42,6 @@ const call = async (method: string, path: string, body?: unknown): Promise<any> 
     ...(body === undefined ? {} : { body: JSON.stringify(body) })
   })
   return { status: response.status, ...((await response.json()) as object) }
-}
-
-const until = async (check: () => boolean | Promise<boolean>, ms = 10_000) => {
-  const end = Date.now() + ms
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error("timed out waiting")
-    await new Promise((r) => setTimeout(r, 20))
-  }
 }
 
 describe("webhooks through the native API", () => {

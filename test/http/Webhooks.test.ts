@@ -15,6 +15,7 @@ import * as LogLevel from "effect/LogLevel"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import { Webhook } from "standardwebhooks"
 import { afterEach, describe, expect, it } from "vitest"
+import { until } from "../support/until.js"
 import type { Receiver } from "./support/receiver.js"
 import { startReceiver } from "./support/receiver.js"
 
@@ -83,14 +84,6 @@ const setup = async (options: Partial<WebhookDispatcher.Options> = {}) => {
 }
 
 const assetId = (publicId: string) => AssetId.make({ cloud: "demo", publicId })
-
-const until = async (check: () => boolean | Promise<boolean>, ms = 10_000) => {
-  const end = Date.now() + ms
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error("timed out waiting")
-    await new Promise((r) => setTimeout(r, 20))
-  }
-}
 
 const receivers: Array<Receiver> = []
 const receiver = async () => {

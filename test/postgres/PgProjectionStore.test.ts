@@ -137,7 +137,7 @@ const shuffled = <A>(items: ReadonlyArray<A>): Array<A> => {
   const out = [...items]
   let seed = 7
   for (let i = out.length - 1; i > 0; i--) {
-    seed = (seed * 1103515245 + 12345) % 2147483648
+    seed = (seed * 48271) % 2147483647
     const j = seed % (i + 1)
     ;[out[i], out[j]] = [out[j]!, out[i]!]
   }
@@ -158,7 +158,7 @@ describe("PgProjectionStore", () => {
           Effect.forEach(commits, inOrder.commit, { discard: true }),
           Effect.forEach([...commits].reverse(), reversed.commit, { discard: true }),
           Effect.forEach(shuffled(commits), random.commit, { discard: true }),
-          // Redeliveries of commits already made change nothing either.
+          // Each commit delivered a second time to one of them.
           Effect.forEach(commits, inOrder.commit, { discard: true })
         ], { concurrency: "unbounded" })
         const want = expected(commits[commits.length - 1]!)
@@ -309,6 +309,31 @@ describe("PgProjectionStore", () => {
             Option.some("yes")
           )
         }
+      })
+    ))
+
+  it.live("a public id with U+0000 fails its commit, saying why, and the commit changes nothing", () =>
+    withSchema((schema) =>
+      Effect.gen(function*() {
+        const store = yield* openStore(schema)
+        const exit = yield* Effect.exit(
+          store.commit({
+            projection: P,
+            position: 1,
+            upserts: [
+              Fixtures.view(Fixtures.asset("fine"), []),
+              Fixtures.view(Fixtures.asset("nul\u0000id"), [])
+            ],
+            deletes: []
+          })
+        )
+        const error = Exit.isFailure(exit) && exit.cause._tag === "Fail"
+          ? exit.cause.error
+          : undefined
+        expect(error?._tag).toBe("ProjectionStoreError")
+        expect(error?.message).toContain("PostgreSQL text cannot hold the character U+0000")
+        expect(yield* store.checkpoint(P)).toBe(0)
+        expect(Option.isNone(yield* store.get(Fixtures.asset("fine")))).toBe(true)
       })
     ))
 

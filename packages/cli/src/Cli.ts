@@ -11,12 +11,14 @@ import type * as ValidationError from "@effect/cli/ValidationError"
 import * as Effect from "effect/Effect"
 import { createRequire } from "node:module"
 import * as Argv from "./Argv.js"
+import * as Delivery from "./Delivery.js"
 import { UsageError } from "./Errors.js"
 import * as ReadCommands from "./ReadCommands.js"
 import * as Replay from "./Replay.js"
 import * as Serve from "./Serve.js"
 import * as Store from "./Store.js"
 import * as Watch from "./Watch.js"
+import * as Webhooks from "./Webhooks.js"
 import * as WriteCommands from "./WriteCommands.js"
 
 const version = (createRequire(import.meta.url)("../package.json") as { version: string }).version
@@ -33,7 +35,9 @@ const commandList: ReadonlyArray<readonly [string, string]> = [
   ["by-context <key> [<value>]", "the assets that have a key (and value)"],
   ["watch [--from <position>]", "print notifications as they happen, as JSON lines"],
   ["replay", "rebuild the projections from the log"],
-  ["serve [--port 8080] [--host 127.0.0.1] [--config <file>]", "serve the HTTP API"]
+  ["serve [--port 8080] [--host 127.0.0.1] [--config <file>]", "serve the HTTP API"],
+  ["webhooks <add|list|remove|rotate|failed|redeliver> [<url>]", "notification URLs"],
+  ["deliver [--allow-targets <cidr,...>]", "deliver webhooks apart from serve"]
 ]
 
 const globalList: ReadonlyArray<readonly [string, string]> = [
@@ -90,6 +94,8 @@ export type Failure =
   | Watch.Failure
   | Replay.Failure
   | Serve.Failure
+  | Webhooks.Failure
+  | Delivery.Failure
   | UsageError
   | ValidationError.ValidationError
 
@@ -116,7 +122,9 @@ const root = Command.make(
     ...ReadCommands.commands,
     Watch.watch,
     Replay.replay,
-    Serve.serve
+    Serve.serve,
+    Webhooks.webhooks,
+    Delivery.deliver
   ])
 )
 

@@ -5,7 +5,7 @@
  * @since 0.1.0
  */
 import type { Errors } from "@ctxlog/core"
-import { Ctxlog, Settings } from "@ctxlog/core"
+import { Ctxlog } from "@ctxlog/core"
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import * as Effect from "effect/Effect"
@@ -15,12 +15,12 @@ import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
-import { randomBytes, randomInt } from "node:crypto"
-import * as Fs from "node:fs/promises"
 import * as AssetOptions from "./AssetOptions.js"
+import * as Delivery from "./Delivery.js"
 import { ServerUnavailable, UsageError } from "./Errors.js"
 import * as GlobalOptions from "./GlobalOptions.js"
 import * as Help from "./Help.js"
+import * as Keys from "./Keys.js"
 import * as Output from "./Output.js"
 import * as ServeConfig from "./ServeConfig.js"
 import type * as Session from "./Session.js"
@@ -36,42 +36,10 @@ export type Failure =
   | ServerUnavailable
   | Errors.SettingsError
   | Errors.InvalidQuery
+  | Errors.EventLogError
 
 const fromEither = <A, E>(either: Either.Either<A, E>) =>
   Either.match(either, { onLeft: Effect.fail, onRight: Effect.succeed })
-
-const settingName = (cloud: string) => `http.keys.${cloud}`
-
-// Shaped like Cloudinary's: a 15-digit key and a 27-character secret.
-const newKey = (cloud: string) =>
-  JSON.stringify({
-    cloud,
-    api_key: `${randomInt(1, 10)}${Array.from({ length: 14 }, () => randomInt(0, 10)).join("")}`,
-    api_secret: randomBytes(20).toString("base64url").slice(0, 27)
-  })
-
-/**
- * The key of the default cloud kept with the store: made on the first start, found on every
- * later one. Two servers starting together on one store agree on it.
- */
-const storedKey = (cloud: string) =>
-  Effect.gen(function*() {
-    const settings = yield* Settings.Settings
-    const text = yield* settings.setIfAbsent(settingName(cloud), newKey(cloud))
-    const stored = JSON.parse(text) as { api_key: string; api_secret: string }
-    return { cloud, apiKey: stored.api_key, apiSecret: Redacted.make(stored.api_secret) }
-  })
-
-const readConfig = (path: string) =>
-  Effect.tryPromise({
-    try: () => Fs.readFile(path, "utf8"),
-    catch: (cause) =>
-      new UsageError({
-        detail: `cannot read the configuration file ${path}: ${
-          cause instanceof Error ? cause.message : String(cause)
-        }`
-      })
-  }).pipe(Effect.flatMap((text) => fromEither(ServeConfig.parseFile(text, path))))
 
 const urlHost = (host: string) =>
   host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host
@@ -92,6 +60,10 @@ export const serve = Command.make(
       Options.optional,
       Options.withDescription("The address to listen on. Default: 127.0.0.1 (this machine only).")
     ),
+    allowTargets: Delivery.allowTargets,
+    noDelivery: Options.boolean("no-delivery").pipe(
+      Options.withDescription("Do not deliver webhooks here: a ctx deliver process does.")
+    ),
     config: Options.text("config").pipe(
       Options.withPseudoName("file"),
       Options.optional,
@@ -101,10 +73,10 @@ export const serve = Command.make(
       )
     )
   },
-  ({ config, globals, host, port }): Effect.Effect<void, Failure> =>
+  ({ allowTargets, config, globals, host, noDelivery, port }): Effect.Effect<void, Failure> =>
     Effect.gen(function*() {
       const cloud = yield* AssetOptions.decodeCloud(globals.cloud)
-      const file = Option.isSome(config) ? yield* readConfig(config.value) : {}
+      const file = Option.isSome(config) ? yield* ServeConfig.read(config.value) : {}
       const configured = yield* fromEither(
         ServeConfig.mergeKeys(
           ServeConfig.keysOfFile(file),
@@ -121,14 +93,22 @@ export const serve = Command.make(
         catch: (cause) =>
           new ServerUnavailable({ address: `${listenHost}:${listenPort}`, detail: String(cause) })
       }).pipe(Effect.orDie)
+      const webhooks = yield* Delivery.settings(
+        yield* Delivery.http,
+        file,
+        allowTargets
+      )
       const store = Store.layer(globals.store)
       const core = Ctxlog.layer().pipe(Layer.provideMerge(store))
       yield* Effect.gen(function*() {
-        const keys = configured.length > 0 ? configured : [yield* storedKey(cloud)]
+        const keys = yield* Keys.resolve(configured, cloud)
+        yield* Delivery.registerConfigured(yield* Delivery.http, file)
         const server = Server.layer({
           port: listenPort,
           host: listenHost,
           deliveryBase: file.delivery_base,
+          webhooks,
+          deliver: !noDelivery,
           limits: {
             ...(file.max_body_bytes === undefined ? {} : { maxFieldBytes: file.max_body_bytes }),
             ...(file.max_file_bytes === undefined ? {} : { maxFileBytes: file.max_file_bytes })

@@ -20,10 +20,12 @@
  *
  * @since 0.1.0
  */
+import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
+import * as Fs from "node:fs/promises"
 import { UsageError } from "./Errors.js"
 
 /**
@@ -46,6 +48,20 @@ export const File = Schema.Struct({
   delivery_base: Schema.optional(Schema.String.pipe(Schema.pattern(/^https?:\/\/\S+$/))),
   max_body_bytes: Schema.optional(Bytes),
   max_file_bytes: Schema.optional(Bytes),
+  /** CIDR ranges webhooks may target although private or reserved. */
+  allow_targets: Schema.optional(Schema.Array(Schema.String)),
+  /** The waits between webhook attempts, such as "5 seconds" or "2 hours". */
+  retry_schedule: Schema.optional(Schema.Array(Schema.String)),
+  /** The time limit of one webhook attempt, such as "15 seconds". */
+  webhook_timeout: Schema.optional(Schema.String),
+  /** Notification URLs registered at start, per cloud; types default to all. */
+  webhooks: Schema.optional(Schema.Record({
+    key: Schema.String.pipe(Schema.pattern(/^[a-z0-9_-]{1,64}$/)),
+    value: Schema.Array(Schema.Struct({
+      url: Schema.String,
+      types: Schema.optional(Schema.Array(Schema.String))
+    }))
+  })),
   clouds: Schema.optional(Schema.Record({
     key: Schema.String.pipe(Schema.pattern(/^[a-z0-9_-]{1,64}$/)),
     value: Schema.Struct({
@@ -167,3 +183,24 @@ export const mergeKeys = (
   }
   return Either.right([...byKey.values()])
 }
+
+/**
+ * Reads and checks a configuration file.
+ *
+ * @since 0.1.0
+ * @category reading
+ */
+export const read = (path: string): Effect.Effect<File, UsageError> =>
+  Effect.tryPromise({
+    try: () => Fs.readFile(path, "utf8"),
+    catch: (cause) =>
+      new UsageError({
+        detail: `cannot read the configuration file ${path}: ${
+          cause instanceof Error ? cause.message : String(cause)
+        }`
+      })
+  }).pipe(
+    Effect.flatMap((text) =>
+      Either.match(parseFile(text, path), { onLeft: Effect.fail, onRight: Effect.succeed })
+    )
+  )

@@ -23,10 +23,15 @@ const isSqlError = (u: unknown): u is SqlError =>
 const isError = (u: unknown): u is ServerError =>
   typeof u === "object" && u !== null && typeof (u as { message?: unknown }).message === "string"
 
+/** Five digits or capitals; Node's own codes (`ECONNREFUSED`) are longer. */
+const SQLSTATE = /^[0-9A-Z]{5}$/
+
 /** The SQLSTATE of the server's answer, if the failure is one. */
 export const sqlState = (error: unknown): string | undefined => {
   const cause = isSqlError(error) ? error.cause : error
-  return isError(cause) && typeof cause.code === "string" ? cause.code : undefined
+  return isError(cause) && typeof cause.code === "string" && SQLSTATE.test(cause.code)
+    ? cause.code
+    : undefined
 }
 
 /** Text PostgreSQL refuses: U+0000 in `text`, `\u0000` in `jsonb`. */
@@ -38,7 +43,7 @@ export const describe = (error: unknown): string => {
   if (!isError(cause)) {
     return isSqlError(error) ? error.message : String(error)
   }
-  const state = typeof cause.code === "string" ? cause.code : undefined
+  const state = sqlState(cause)
   const parts = [cause.message === "" ? String(cause) : cause.message]
   if (typeof cause.detail === "string" && cause.detail !== "") parts.push(cause.detail)
   if (state !== undefined && NO_NUL.has(state)) {
