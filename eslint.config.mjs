@@ -52,6 +52,7 @@ export default tseslint.config(
         URLSearchParams: "readonly",
         Buffer: "readonly",
         fetch: "readonly",
+        setTimeout: "readonly",
         performance: "readonly"
       }
     }
