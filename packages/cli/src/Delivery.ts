@@ -5,8 +5,8 @@
  *
  * @since 0.1.0
  */
-import type { Errors, Notification, Settings } from "@ctxlog/core"
-import { Ctxlog } from "@ctxlog/core"
+import type { Errors, EventLog, Notification, ProjectionStore, Settings } from "@ctxlog/core"
+import { Ctxlog, Notifier } from "@ctxlog/core"
 import type * as Http from "@ctxlog/http"
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
@@ -18,6 +18,7 @@ import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import type * as Scope from "effect/Scope"
 import * as AssetOptions from "./AssetOptions.js"
 import { UsageError } from "./Errors.js"
 import * as GlobalOptions from "./GlobalOptions.js"
@@ -131,6 +132,34 @@ export const registerConfigured = (
   })
 
 /**
+ * Runs, for the lifetime of the scope, the queue sinks the configuration names (a RabbitMQ
+ * exchange), each fed from its own checkpoint in the projection store.
+ *
+ * @since 0.1.0
+ * @category running
+ */
+export const queues = (
+  file: ServeConfig.File
+): Effect.Effect<
+  void,
+  UsageError,
+  Scope.Scope | EventLog.EventLog | ProjectionStore.ProjectionStore
+> =>
+  file.rabbitmq === undefined ? Effect.void : Effect.gen(function*() {
+    const options = file.rabbitmq!
+    const { RabbitMqNotificationSink } = yield* Effect.promise(() => import("@ctxlog/rabbitmq"))
+    yield* Layer.build(
+      Notifier.layer.pipe(
+        Layer.provide(
+          RabbitMqNotificationSink.layer({ url: options.url, exchange: options.exchange }).pipe(
+            Layer.mapError((e) => new UsageError({ detail: `rabbitmq: ${e.message}` }))
+          )
+        )
+      )
+    )
+  })
+
+/**
  * The api secret that signs each cloud's notifications.
  *
  * @since 0.1.0
@@ -190,6 +219,7 @@ export const deliver = Command.make(
       yield* Effect.gen(function*() {
         const keys = yield* Keys.resolve(configured, cloud)
         yield* registerConfigured(module, file)
+        yield* queues(file)
         const ctxlog = yield* Ctxlog.Ctxlog
         yield* Output.errorLine(
           Output.stderr().dim("delivering webhooks; stop with Ctrl-C or SIGTERM")
@@ -199,7 +229,7 @@ export const deliver = Command.make(
           ...options,
           apiSecretOf: secretOf(keys)
         })
-      }).pipe(Effect.provide(core), Logger.withMinimumLogLevel(LogLevel.Info))
+      }).pipe(Effect.scoped, Effect.provide(core), Logger.withMinimumLogLevel(LogLevel.Info))
     })
 ).pipe(Command.withDescription(Help.describe(
   "Deliver webhooks on its own, for deployments that run it apart from ctx serve (which then " +

@@ -123,6 +123,7 @@ export const serve = Command.make(
           )
         )
         yield* Effect.scoped(Effect.gen(function*() {
+          if (!noDelivery) yield* Delivery.queues(file)
           const address = yield* Layer.build(server).pipe(
             Effect.flatMap((context) => Effect.provide(Server.address, context))
           )

@@ -54,6 +54,11 @@ export const File = Schema.Struct({
   retry_schedule: Schema.optional(Schema.Array(Schema.String)),
   /** The time limit of one webhook attempt, such as "15 seconds". */
   webhook_timeout: Schema.optional(Schema.String),
+  /** A RabbitMQ exchange that receives every notification, with publisher confirms. */
+  rabbitmq: Schema.optional(Schema.Struct({
+    url: Schema.String.pipe(Schema.pattern(/^amqps?:\/\/\S+$/)),
+    exchange: Schema.optional(Schema.NonEmptyTrimmedString)
+  })),
   /** Notification URLs registered at start, per cloud; types default to all. */
   webhooks: Schema.optional(Schema.Record({
     key: Schema.String.pipe(Schema.pattern(/^[a-z0-9_-]{1,64}$/)),
