@@ -236,4 +236,42 @@ describe("webhook delivery", () => {
     expect(() => new Webhook(endpoint.secrets[0]!.secret).verify(r.body, headers)).not.toThrow()
     expect(() => new Webhook(rotated.secrets[0]!.secret).verify(r.body, headers)).not.toThrow()
   })
+
+  it("does not follow redirects", async () => {
+    const hook = await receiver()
+    const elsewhere = await receiver()
+    const t = await setup({ schedule: ["20 millis"] })
+    hook.respond = () => ({ status: 307, headers: { location: elsewhere.url } })
+    await t.register(hook)
+    await t.upload("moved")
+    await until(async () => (await t.run(WebhookEndpoints.deadLetters("demo"))).length === 1)
+    const [letter] = await t.run(WebhookEndpoints.deadLetters("demo"))
+    expect(letter!.error).toMatch(/307 \(redirects are not followed\)/)
+    expect(elsewhere.received).toHaveLength(0)
+  })
+
+  it("disables an endpoint that keeps failing, and says since when", async () => {
+    const hook = await receiver()
+    const t = await setup({ schedule: ["20 millis", "20 millis"], disableAfter: "100 millis" })
+    hook.respond = () => 500
+    await t.register(hook)
+    for (let i = 0; i < 5; i++) await t.upload(`f${i}`)
+    await until(async () => (await t.run(WebhookEndpoints.list("demo")))[0]?.disabled !== undefined)
+    const [endpoint] = await t.run(WebhookEndpoints.list("demo"))
+    expect(endpoint!.disabled!.reason).toMatch(/^failing since \S+: answered 500$/)
+  })
+
+  it("keeps a hanging endpoint from delaying another one", async () => {
+    const slow = await receiver()
+    const quick = await receiver()
+    const t = await setup({ timeout: "5 seconds" })
+    slow.respond = () => "hang"
+    await t.register(slow)
+    await t.register(quick)
+    const started = Date.now()
+    for (let i = 0; i < 5; i++) await t.upload(`h${i}`)
+    await until(() => quick.received.length === 5, 3000)
+    expect(Date.now() - started).toBeLessThan(3000)
+    expect(slow.received).toHaveLength(1)
+  })
 })
