@@ -151,7 +151,11 @@ export const queues = (
     yield* Layer.build(
       Notifier.layer.pipe(
         Layer.provide(
-          RabbitMqNotificationSink.layer({ url: options.url, exchange: options.exchange }).pipe(
+          RabbitMqNotificationSink.layer({
+            url: options.url,
+            exchange: options.exchange,
+            name: options.name
+          }).pipe(
             Layer.mapError((e) => new UsageError({ detail: `rabbitmq: ${e.message}` }))
           )
         )

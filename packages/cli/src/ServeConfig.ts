@@ -57,7 +57,9 @@ export const File = Schema.Struct({
   /** A RabbitMQ exchange that receives every notification, with publisher confirms. */
   rabbitmq: Schema.optional(Schema.Struct({
     url: Schema.String.pipe(Schema.pattern(/^amqps?:\/\/\S+$/)),
-    exchange: Schema.optional(Schema.NonEmptyTrimmedString)
+    exchange: Schema.optional(Schema.NonEmptyTrimmedString),
+    /** Names the sink: its checkpoint, its logs and its connection on the broker. */
+    name: Schema.optional(Schema.NonEmptyTrimmedString)
   })),
   /** Notification URLs registered at start, per cloud; types default to all. */
   webhooks: Schema.optional(Schema.Record({
