@@ -9,10 +9,12 @@ import { writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import { startReceiver } from "../http/support/receiver.js"
+import { uniqueName, useNatsServer } from "../support/nats.js"
 import { until } from "../support/until.js"
 import { ctx, ctxJson, start, tempStore, useBinary } from "./support/ctx.js"
 
 useBinary()
+const nats = useNatsServer()
 
 describe("ctx webhooks", () => {
   it("adds, lists, rotates and removes notification URLs", async () => {
@@ -229,6 +231,30 @@ describe("ctx webhooks", () => {
     expect(JSON.parse(body).resources).toHaveProperty("s1")
     served.child.kill("SIGTERM")
     expect((await served.exited).code).toBe(0)
+    await hook.close()
+  })
+
+  it("keeps delivery state in a NATS store across restarts of ctx deliver", async () => {
+    const store = `${nats.current.url}?prefix=${uniqueName("hooks")}`
+    const hook = await startReceiver()
+    await ctx(["webhooks", "add", hook.url, "--store", store])
+    const args = ["deliver", "--allow-targets", "127.0.0.1", "--store", store]
+    const first = start(args)
+    await ctx(["upload", "n1", "--store", store])
+    await until(() => hook.received.length === 1, 30_000)
+    first.child.kill("SIGTERM")
+    await first.exited
+    await ctx(["upload", "n2", "--store", store])
+    const second = start(args)
+    await until(() => hook.received.length === 2, 30_000)
+    await new Promise((r) => setTimeout(r, 500))
+    // Resumed after what was delivered: n1 is not sent again.
+    expect(hook.received.map((r) => Object.keys(JSON.parse(r.body).resources)[0])).toEqual([
+      "n1",
+      "n2"
+    ])
+    second.child.kill("SIGTERM")
+    expect((await second.exited).code).toBe(0)
     await hook.close()
   })
 })
