@@ -272,10 +272,27 @@ describe("Search", () => {
     expect(next.next_cursor).toBeUndefined()
   })
 
-  it("refuses an expression it cannot run, naming the position", async () => {
-    const error = await failure(cloudinary.search.expression("context.color:blu*").execute())
+  it("runs prefixes, OR, NOT and aggregations", async () => {
+    const found = await cloudinary.search
+      .expression("context.color:blu* OR context.kind=hat")
+      .sort_by("public_id", "asc")
+      .execute()
+    expect(found.resources.map((r: { public_id: string }) => r.public_id)).toEqual(["s1", "s2"])
+    const not = await cloudinary.search
+      .expression("context.kind=tee -context.color:blue")
+      .execute()
+    expect(not.resources.map((r: { public_id: string }) => r.public_id)).toEqual(["s3"])
+    const counted = await cloudinary.search
+      .expression("context.kind:*")
+      .aggregate("context.kind")
+      .execute()
+    expect(counted.aggregations).toEqual({ "context.kind": { tee: 2, hat: 1 } })
+  })
+
+  it("refuses a malformed expression, naming the position", async () => {
+    const error = await failure(cloudinary.search.expression("context.color=").execute())
     expect(error.http_code).toBe(400)
-    expect(error.message).toMatch(/position 0/)
+    expect(error.message).toMatch(/position 14/)
   })
 })
 

@@ -17,6 +17,7 @@ import type { RecordedEvent } from "./Event.js"
 import { EventLog } from "./EventLog.js"
 import type { AssetView, Page } from "./ProjectionStore.js"
 import { ProjectionStore } from "./ProjectionStore.js"
+import * as Search from "./Search.js"
 
 /**
  * A point of an asset's history: a revision, or a time (the last event at or before it).
@@ -83,6 +84,8 @@ export interface QueriesShape {
   readonly history: (asset: AssetId) => Effect.Effect<ReadonlyArray<RecordedEvent>, QueryError>
   readonly byContext: (options: ByContextOptions) => Effect.Effect<ResultPage, QueryError>
   readonly list: (options: ListOptions) => Effect.Effect<ResultPage, QueryError>
+  /** Assets of a cloud that meet a search expression, sorted and paged. */
+  readonly search: (options: Search.SearchOptions) => Effect.Effect<Search.SearchResult, QueryError>
 }
 
 /**
@@ -225,7 +228,9 @@ export const make = Effect.gen(function*() {
       (page) => store.list({ ...options, ...page })
     )
 
-  return Queries.of({ get, history, byContext, list })
+  const search: QueriesShape["search"] = (options) => Search.run(store, options)
+
+  return Queries.of({ get, history, byContext, list, search })
 })
 
 /**
