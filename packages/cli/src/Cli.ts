@@ -15,6 +15,7 @@ import * as Delivery from "./Delivery.js"
 import { UsageError } from "./Errors.js"
 import * as ReadCommands from "./ReadCommands.js"
 import * as Replay from "./Replay.js"
+import * as Search from "./Search.js"
 import * as Serve from "./Serve.js"
 import * as Store from "./Store.js"
 import * as Watch from "./Watch.js"
@@ -33,6 +34,7 @@ const commandList: ReadonlyArray<readonly [string, string]> = [
   ["get <public_id> [--as-of <revision|time>]", "the current or a past context"],
   ["history <public_id>", "the events of an asset"],
   ["by-context <key> [<value>]", "the assets that have a key (and value)"],
+  ["search <expression> [--sort <field>:<asc|desc>] [--max <n>]", "find assets by context"],
   ["watch [--from <position>]", "print notifications as they happen, as JSON lines"],
   ["replay", "rebuild the projections from the log"],
   ["serve [--port 8080] [--host 127.0.0.1] [--config <file>]", "serve the HTTP API"],
@@ -93,6 +95,7 @@ export type Failure =
   | ReadCommands.Failure
   | Watch.Failure
   | Replay.Failure
+  | Search.Failure
   | Serve.Failure
   | Webhooks.Failure
   | Delivery.Failure
@@ -120,6 +123,7 @@ const root = Command.make(
   Command.withSubcommands([
     ...WriteCommands.commands,
     ...ReadCommands.commands,
+    Search.search,
     Watch.watch,
     Replay.replay,
     Serve.serve,
