@@ -169,6 +169,23 @@ describe("queries", () => {
     expect((await call("GET", "/api/v1/demo/assets/image/upload/nothing")).status).toBe(404)
   })
 
+  it("resolves a transformation against an asset's context", async () => {
+    await call("POST", "/api/v1/demo/commands/upload", { public_id: "tf/1", context: "kind=shoe" })
+    const t = encodeURIComponent("if_ctx:!kind!_eq_!shoe!,w_200/if_ctx:!kind!_ne_!shoe!,e_sepia")
+    const resolved = await call(
+      "GET",
+      `/api/v1/demo/transform/image/upload/tf/1?transformation=${t}`
+    )
+    expect(resolved.body).toEqual({
+      transformation: "w_200",
+      url: "https://res.cloudinary.com/demo/image/upload/w_200/tf/1"
+    })
+    const bad = await call("GET", "/api/v1/demo/transform/image/upload/tf/1?transformation=if_end")
+    expect(bad.status).toBe(400)
+    expect(bad.body.error.message).toMatch(/position 0/)
+    expect((await call("GET", "/api/v1/demo/transform/image/upload/tf/1")).status).toBe(400)
+  })
+
   it("lists by context and reports the head", async () => {
     const page = await call("GET", "/api/v1/demo/assets?key=v&max_results=1")
     expect(page.body.assets).toHaveLength(1)

@@ -18,6 +18,7 @@ import * as Replay from "./Replay.js"
 import * as Search from "./Search.js"
 import * as Serve from "./Serve.js"
 import * as Store from "./Store.js"
+import * as Transform from "./Transform.js"
 import * as Watch from "./Watch.js"
 import * as Webhooks from "./Webhooks.js"
 import * as WriteCommands from "./WriteCommands.js"
@@ -35,6 +36,7 @@ const commandList: ReadonlyArray<readonly [string, string]> = [
   ["history <public_id>", "the events of an asset"],
   ["by-context <key> [<value>]", "the assets that have a key (and value)"],
   ["search <expression> [--sort <field>:<asc|desc>] [--max <n>]", "find assets by context"],
+  ["transform <public_id> <transformation>", "resolve a context-driven transformation"],
   ["watch [--from <position>]", "print notifications as they happen, as JSON lines"],
   ["replay", "rebuild the projections from the log"],
   ["serve [--port 8080] [--host 127.0.0.1] [--config <file>]", "serve the HTTP API"],
@@ -96,6 +98,7 @@ export type Failure =
   | Watch.Failure
   | Replay.Failure
   | Search.Failure
+  | Transform.Failure
   | Serve.Failure
   | Webhooks.Failure
   | Delivery.Failure
@@ -124,6 +127,7 @@ const root = Command.make(
     ...WriteCommands.commands,
     ...ReadCommands.commands,
     Search.search,
+    Transform.transform,
     Watch.watch,
     Replay.replay,
     Serve.serve,

@@ -6,6 +6,7 @@
  */
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type { AssetId, DeliveryType, ResourceType } from "./AssetId.js"
@@ -18,6 +19,7 @@ import { EventLog } from "./EventLog.js"
 import type { AssetView, Page } from "./ProjectionStore.js"
 import { ProjectionStore } from "./ProjectionStore.js"
 import * as Search from "./Search.js"
+import * as Transformation from "./Transformation.js"
 
 /**
  * A point of an asset's history: a revision, or a time (the last event at or before it).
@@ -84,6 +86,8 @@ export interface QueriesShape {
   readonly history: (asset: AssetId) => Effect.Effect<ReadonlyArray<RecordedEvent>, QueryError>
   readonly byContext: (options: ByContextOptions) => Effect.Effect<ResultPage, QueryError>
   readonly list: (options: ListOptions) => Effect.Effect<ResultPage, QueryError>
+  /** The effective transformation of an asset: its context decides the conditional parts. */
+  readonly transform: (asset: AssetId, transformation: string) => Effect.Effect<string, QueryError>
   /** Assets of a cloud that meet a search expression, sorted and paged. */
   readonly search: (options: Search.SearchOptions) => Effect.Effect<Search.SearchResult, QueryError>
 }
@@ -230,7 +234,18 @@ export const make = Effect.gen(function*() {
 
   const search: QueriesShape["search"] = (options) => Search.run(store, options)
 
-  return Queries.of({ get, history, byContext, list, search })
+  const transform: QueriesShape["transform"] = (asset, transformation) =>
+    Effect.flatMap(
+      get(asset),
+      (view) =>
+        Either.match(Transformation.resolve(transformation, view.context), {
+          onLeft: (error) =>
+            Effect.fail(new InvalidQuery({ path: "transformation", detail: error.message })),
+          onRight: Effect.succeed
+        })
+    )
+
+  return Queries.of({ get, history, byContext, list, search, transform })
 })
 
 /**

@@ -33,6 +33,26 @@ const view = (v: ProjectionStore.AssetView) => ({
   updated_at: v.updatedAt.toISOString()
 })
 
+/**
+ * Where an asset is delivered with a transformation: `<base>/<cloud>/<rt>/<type>/<t>/<id>`.
+ *
+ * @since 0.1.0
+ * @category rendering
+ */
+export const deliveryUrl = (
+  base: string,
+  asset: AssetId.AssetId,
+  transformation: string
+): string =>
+  [
+    base.replace(/\/+$/, ""),
+    asset.cloud,
+    asset.resourceType,
+    asset.type,
+    ...(transformation === "" ? [] : [transformation]),
+    asset.publicId.split("/").map(encodeURIComponent).join("/")
+  ].join("/")
+
 const recorded = (e: Event.RecordedEvent) => {
   const change = Event.diffOf(e.event)
   return {
@@ -285,6 +305,19 @@ export const handle = (
       const asset = yield* assetOf(cloud, tail)
       const at = yield* asOf(Body.string(body.fields, "as_of"))
       return view(yield* env.ctxlog.get(asset, at).pipe(Effect.mapError(ApiError.fromCore)))
+    })
+  }
+  if (first === "transform" && get) {
+    return Effect.gen(function*() {
+      const asset = yield* assetOf(cloud, tail)
+      const wanted = Body.string(body.fields, "transformation")
+      if (wanted === undefined) {
+        return yield* ApiError.badRequest("Missing required parameter - transformation")
+      }
+      const transformation = yield* env.ctxlog.transform(asset, wanted).pipe(
+        Effect.mapError(ApiError.fromCore)
+      )
+      return { transformation, url: deliveryUrl(env.deliveryBase, asset, transformation) }
     })
   }
   if (first === "history" && get) {

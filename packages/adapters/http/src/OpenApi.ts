@@ -113,6 +113,18 @@ export const document = {
         responses: { "200": ok("Asset", "The asset"), ...errors }
       }
     },
+    "/api/v1/{cloud}/transform/{resource_type}/{type}/{public_id}": {
+      get: {
+        summary: "The effective transformation of an asset, and its delivery URL",
+        description: "Conditions on the asset's context (if_ctx:…, if_!key!_in_ctx, if_else, " +
+          "if_end) are decided and context variables ($name_ctx:!key!) substituted.",
+        parameters: [
+          ...assetPath,
+          { name: "transformation", in: "query", required: true, schema: { type: "string" } }
+        ],
+        responses: { "200": ok("Transformed", "The resolved transformation"), ...errors }
+      }
+    },
     "/api/v1/{cloud}/history/{resource_type}/{type}/{public_id}": {
       get: {
         summary: "An asset's events: who changed what, when and how",
@@ -293,7 +305,12 @@ export const document = {
           }
         }
       },
-      Head: { type: "object", properties: { position: { type: "integer" } } }
+      Head: { type: "object", properties: { position: { type: "integer" } } },
+      Transformed: {
+        type: "object",
+        required: ["transformation", "url"],
+        properties: { transformation: { type: "string" }, url: { type: "string" } }
+      }
     }
   }
 } as const
