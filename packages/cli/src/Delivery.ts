@@ -17,7 +17,6 @@ import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
-import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import * as AssetOptions from "./AssetOptions.js"
 import { UsageError } from "./Errors.js"
@@ -164,17 +163,6 @@ export const queues = (
   })
 
 /**
- * The api secret that signs each cloud's notifications.
- *
- * @since 0.1.0
- * @category running
- */
-export const secretOf = (keys: ReadonlyArray<ServeConfig.Key>) => (cloud: string) => {
-  const key = keys.find((k) => k.cloud === cloud)
-  return key === undefined ? undefined : Redacted.value(key.apiSecret)
-}
-
-/**
  * @since 0.1.0
  * @category models
  */
@@ -207,16 +195,10 @@ export const deliver = Command.make(
     Effect.gen(function*() {
       const cloud = yield* AssetOptions.decodeCloud(globals.cloud)
       const file = Option.isSome(config) ? yield* ServeConfig.read(config.value) : {}
-      const configured = yield* Either.match(
-        ServeConfig.mergeKeys(
-          ServeConfig.keysOfFile(file),
-          yield* Either.match(ServeConfig.keysOfEnv(process.env[ServeConfig.KEYS_ENV_VAR]), {
-            onLeft: Effect.fail,
-            onRight: Effect.succeed
-          })
-        ),
-        { onLeft: Effect.fail, onRight: Effect.succeed }
-      )
+      const configured = yield* Either.match(ServeConfig.configuredKeys(file), {
+        onLeft: Effect.fail,
+        onRight: Effect.succeed
+      })
       const module = yield* http
       const options = yield* settings(module, file, allowTargets)
       const core = Ctxlog.layer().pipe(Layer.provideMerge(Store.layer(globals.store)))
@@ -231,7 +213,7 @@ export const deliver = Command.make(
         yield* Effect.logInfo("delivering webhooks")
         return yield* module.WebhookDispatcher.run(ctxlog, {
           ...options,
-          apiSecretOf: secretOf(keys)
+          apiSecretOf: module.Credentials.secretOf(keys)
         })
       }).pipe(Effect.scoped, Effect.provide(core), Logger.withMinimumLogLevel(LogLevel.Info))
     })

@@ -77,32 +77,20 @@ export const serve = Command.make(
     Effect.gen(function*() {
       const cloud = yield* AssetOptions.decodeCloud(globals.cloud)
       const file = Option.isSome(config) ? yield* ServeConfig.read(config.value) : {}
-      const configured = yield* fromEither(
-        ServeConfig.mergeKeys(
-          ServeConfig.keysOfFile(file),
-          yield* fromEither(ServeConfig.keysOfEnv(process.env[ServeConfig.KEYS_ENV_VAR]))
-        )
-      )
+      const configured = yield* fromEither(ServeConfig.configuredKeys(file))
       const listenPort = Option.getOrUndefined(port) ?? file.port ?? 8080
       if (!Number.isSafeInteger(listenPort) || listenPort < 0 || listenPort > 65535) {
         return yield* new UsageError({ detail: `--port must be 0 to 65535, got ${listenPort}` })
       }
       const listenHost = Option.getOrUndefined(host) ?? file.host ?? "127.0.0.1"
-      const { Credentials, Server } = yield* Effect.tryPromise({
-        try: () => import("@ctxlog/http"),
-        catch: (cause) =>
-          new ServerUnavailable({ address: `${listenHost}:${listenPort}`, detail: String(cause) })
-      }).pipe(Effect.orDie)
-      const webhooks = yield* Delivery.settings(
-        yield* Delivery.http,
-        file,
-        allowTargets
-      )
+      const http = yield* Delivery.http
+      const { Credentials, Server } = http
+      const webhooks = yield* Delivery.settings(http, file, allowTargets)
       const store = Store.layer(globals.store)
       const core = Ctxlog.layer().pipe(Layer.provideMerge(store))
       yield* Effect.gen(function*() {
         const keys = yield* Keys.resolve(configured, cloud)
-        yield* Delivery.registerConfigured(yield* Delivery.http, file)
+        yield* Delivery.registerConfigured(http, file)
         const server = Server.layer({
           port: listenPort,
           host: listenHost,

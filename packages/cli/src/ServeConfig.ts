@@ -211,3 +211,15 @@ export const read = (path: string): Effect.Effect<File, UsageError> =>
       Either.match(parseFile(text, path), { onLeft: Effect.fail, onRight: Effect.succeed })
     )
   )
+
+/**
+ * The keys of a configuration file and of `CTXLOG_KEYS` together.
+ *
+ * @since 0.1.0
+ * @category combining
+ */
+export const configuredKeys = (
+  file: File,
+  env: string | undefined = process.env[KEYS_ENV_VAR]
+): Either.Either<ReadonlyArray<Key>, UsageError> =>
+  Either.flatMap(keysOfEnv(env), (fromEnv) => mergeKeys(keysOfFile(file), fromEnv))

@@ -5,7 +5,7 @@
  * @since 0.1.0
  */
 import type { Queries } from "@ctxlog/core"
-import { Ctxlog } from "@ctxlog/core"
+import { Ctxlog, Transformation } from "@ctxlog/core"
 import * as Args from "@effect/cli/Args"
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
@@ -48,14 +48,7 @@ export const transform = Command.make(
         globals,
         Effect.flatMap(Ctxlog.Ctxlog, (c) => c.transform(asset, transformation))
       )
-      const url = [
-        deliveryBase.replace(/\/+$/, ""),
-        asset.cloud,
-        asset.resourceType,
-        asset.type,
-        ...(effective === "" ? [] : [effective]),
-        asset.publicId.split("/").map(encodeURIComponent).join("/")
-      ].join("/")
+      const url = Transformation.deliveryUrl(deliveryBase, asset, effective)
       if (globals.json) return yield* Output.json({ transformation: effective, url })
       yield* Output.line(effective === "" ? Output.stdout().dim("(no transformation)") : effective)
       yield* Output.line(url)

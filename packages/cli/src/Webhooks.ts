@@ -167,21 +167,15 @@ export const webhooks = Command.make(
               })
             }
             const file = Option.isSome(config) ? yield* ServeConfig.read(config.value) : {}
-            const configured = yield* Either.match(
-              ServeConfig.mergeKeys(
-                ServeConfig.keysOfFile(file),
-                yield* Either.match(
-                  ServeConfig.keysOfEnv(process.env[ServeConfig.KEYS_ENV_VAR]),
-                  { onLeft: Effect.fail, onRight: Effect.succeed }
-                )
-              ),
-              { onLeft: Effect.fail, onRight: Effect.succeed }
-            )
+            const configured = yield* Either.match(ServeConfig.configuredKeys(file), {
+              onLeft: Effect.fail,
+              onRight: Effect.succeed
+            })
             const keys = yield* Keys.resolve(configured, cloud)
             const options = yield* Delivery.settings(http, file, allowTargets)
             const result = yield* http.WebhookDispatcher.redeliver(ctxlog, cloud, {
               ...options,
-              apiSecretOf: Delivery.secretOf(keys),
+              apiSecretOf: http.Credentials.secretOf(keys),
               since: after
             })
             return yield* print(

@@ -35,6 +35,7 @@
  */
 import * as Either from "effect/Either"
 import * as Schema from "effect/Schema"
+import type { AssetId } from "./AssetId.js"
 import * as Context from "./Context.js"
 
 /**
@@ -807,3 +808,20 @@ export const resolve = (
     runtime = new Set([...runtime, ...needed])
   }
 }
+
+/**
+ * Where an asset is delivered with a transformation: `<base>/<cloud>/<rt>/<type>/<t>/<id>`,
+ * each segment of the public id percent-encoded.
+ *
+ * @since 0.1.0
+ * @category rendering
+ */
+export const deliveryUrl = (base: string, asset: AssetId, transformation: string): string =>
+  [
+    base.replace(/\/+$/, ""),
+    asset.cloud,
+    asset.resourceType,
+    asset.type,
+    ...(transformation === "" ? [] : [transformation]),
+    asset.publicId.split("/").map(encodeURIComponent).join("/")
+  ].join("/")

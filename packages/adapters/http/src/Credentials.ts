@@ -96,6 +96,17 @@ export const make = (keys: ReadonlyArray<Key>): Either.Either<CredentialsShape, 
 export const layer = (keys: ReadonlyArray<Key>): Layer.Layer<Credentials, DuplicateKey> =>
   Layer.effect(Credentials, make(keys))
 
+/**
+ * The api secret of a cloud's first key: what signs that cloud's outgoing webhooks.
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const secretOf = (keys: ReadonlyArray<Key>) => (cloud: string): string | undefined => {
+  const key = keys.find((k) => k.cloud === cloud)
+  return key === undefined ? undefined : Redacted.value(key.apiSecret)
+}
+
 const constantTimeEquals = (a: string, b: string): boolean => {
   const left = Buffer.from(a, "utf8")
   const right = Buffer.from(b, "utf8")

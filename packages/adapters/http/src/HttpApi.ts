@@ -128,7 +128,7 @@ const route = (
       const rest = tail.slice(2)
       if (rest[0] === "webhooks" && rest.length <= 2) {
         return json(
-          yield* WebhookApi.handle(env, env.settings, env.delivery, cloud, method, rest[1], body)
+          yield* WebhookApi.handle(env, cloud, method, rest[1], body)
         )
       }
       return json(

@@ -6,7 +6,7 @@
  * @since 0.1.0
  */
 import type { AssetId, CommandResult, ProjectionStore, Queries } from "@ctxlog/core"
-import { Command, Context, Event } from "@ctxlog/core"
+import { Command, Context, Event, Transformation } from "@ctxlog/core"
 import * as Effect from "effect/Effect"
 import * as ApiEnv from "./ApiEnv.js"
 import * as ApiError from "./ApiError.js"
@@ -32,26 +32,6 @@ const view = (v: ProjectionStore.AssetView) => ({
   created_at: v.createdAt.toISOString(),
   updated_at: v.updatedAt.toISOString()
 })
-
-/**
- * Where an asset is delivered with a transformation: `<base>/<cloud>/<rt>/<type>/<t>/<id>`.
- *
- * @since 0.1.0
- * @category rendering
- */
-export const deliveryUrl = (
-  base: string,
-  asset: AssetId.AssetId,
-  transformation: string
-): string =>
-  [
-    base.replace(/\/+$/, ""),
-    asset.cloud,
-    asset.resourceType,
-    asset.type,
-    ...(transformation === "" ? [] : [transformation]),
-    asset.publicId.split("/").map(encodeURIComponent).join("/")
-  ].join("/")
 
 const recorded = (e: Event.RecordedEvent) => {
   const change = Event.diffOf(e.event)
@@ -317,7 +297,10 @@ export const handle = (
       const transformation = yield* env.ctxlog.transform(asset, wanted).pipe(
         Effect.mapError(ApiError.fromCore)
       )
-      return { transformation, url: deliveryUrl(env.deliveryBase, asset, transformation) }
+      return {
+        transformation,
+        url: Transformation.deliveryUrl(env.deliveryBase, asset, transformation)
+      }
     })
   }
   if (first === "history" && get) {

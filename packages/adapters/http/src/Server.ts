@@ -16,11 +16,10 @@ import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as Redacted from "effect/Redacted"
 import * as Http from "node:http"
 import type * as ApiEnv from "./ApiEnv.js"
 import * as Body from "./Body.js"
-import { Credentials } from "./Credentials.js"
+import { Credentials, secretOf } from "./Credentials.js"
 import * as HttpApi from "./HttpApi.js"
 import * as WebhookDispatcher from "./WebhookDispatcher.js"
 
@@ -89,10 +88,7 @@ export const layer = (
       const settings = yield* Settings.Settings
       const delivery: WebhookDispatcher.Options = {
         ...options.webhooks,
-        apiSecretOf: (cloud) => {
-          const key = credentials.keys.find((k) => k.cloud === cloud)
-          return key === undefined ? undefined : Redacted.value(key.apiSecret)
-        }
+        apiSecretOf: secretOf(credentials.keys)
       }
       const env: ApiEnv.ApiEnv = {
         ctxlog: yield* Ctxlog.Ctxlog,

@@ -73,14 +73,6 @@ const settingsError = (e: { readonly message: string }) =>
   new ApiError.ApiError({ status: 500, detail: e.message })
 
 /**
- * The delivery settings a redelivery uses; given by the server.
- *
- * @since 0.1.0
- * @category models
- */
-export type DeliveryOptions = WebhookDispatcher.Options
-
-/**
  * Serves `/api/v1/<cloud>/webhooks[/<action>]`.
  *
  * @since 0.1.0
@@ -88,8 +80,6 @@ export type DeliveryOptions = WebhookDispatcher.Options
  */
 export const handle = (
   env: ApiEnv.ApiEnv,
-  settings: Settings.SettingsShape,
-  delivery: DeliveryOptions,
   cloud: string,
   method: string,
   action: string | undefined,
@@ -146,7 +136,10 @@ export const handle = (
       if (since !== undefined && Number.isNaN(since.getTime())) {
         return yield* ApiError.badRequest(`since must be an ISO 8601 time, got ${raw}`)
       }
-      const result = yield* WebhookDispatcher.redeliver(env.ctxlog, cloud, { ...delivery, since })
+      const result = yield* WebhookDispatcher.redeliver(env.ctxlog, cloud, {
+        ...env.delivery,
+        since
+      })
         .pipe(Effect.mapError((e) => new ApiError.ApiError({ status: 500, detail: e.message })))
       return {
         redelivered: result.delivered.map(renderLetter),
@@ -157,6 +150,6 @@ export const handle = (
   })
   return effect.pipe(
     Effect.catchTag("SettingsError", (e) => Effect.fail(settingsError(e))),
-    Effect.provideService(Settings.Settings, settings)
+    Effect.provideService(Settings.Settings, env.settings)
   )
 }

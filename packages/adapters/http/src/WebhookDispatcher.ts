@@ -15,7 +15,7 @@
  * @since 0.1.0
  */
 import type { Ctxlog, Errors, Notification } from "@ctxlog/core"
-import { Settings } from "@ctxlog/core"
+import type { Settings } from "@ctxlog/core"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
@@ -123,20 +123,6 @@ class Stop {
   readonly _tag = "Stop"
 }
 
-const current = (endpoint: WebhookEndpoints.Endpoint) =>
-  Effect.flatMap(
-    Settings.Settings,
-    (s) => s.get(`webhooks.endpoint.${endpoint.cloud}.${endpoint.id}`)
-  ).pipe(
-    Effect.flatMap(Option.match({
-      onNone: () => Effect.fail(new Stop()),
-      onSome: (text) => {
-        const latest = JSON.parse(text) as WebhookEndpoints.Endpoint
-        return latest.disabled === undefined ? Effect.succeed(latest) : Effect.fail(new Stop())
-      }
-    }))
-  )
-
 const disable = (endpoint: WebhookEndpoints.Endpoint, reason: string) =>
   Effect.gen(function*() {
     yield* Effect.logWarning("webhook endpoint disabled").pipe(
@@ -149,14 +135,17 @@ const disable = (endpoint: WebhookEndpoints.Endpoint, reason: string) =>
     return yield* Effect.fail(new Stop())
   })
 
+// Sends one notification until it is delivered or given up, and answers the state saved last.
+// The registration is not read again per attempt: a change to it restarts the endpoint's fiber.
 const deliverOne = (
-  initial: WebhookEndpoints.Endpoint,
+  endpoint: WebhookEndpoints.Endpoint,
   positioned: Notification.Positioned,
+  start: WebhookEndpoints.State,
   settled: Settled
-): Effect.Effect<void, Stop | Errors.SettingsError, Settings.Settings> =>
+): Effect.Effect<WebhookEndpoints.State, Stop | Errors.SettingsError, Settings.Settings> =>
   Effect.gen(function*() {
     const { notification, position } = positioned
-    let state = yield* WebhookEndpoints.state(initial)
+    let state = start
     // A restart resumes the attempts on the notification it was sending.
     let attempts = state.attempts
     // The schedule counts from the notification's time, with room for jitter and for each
@@ -164,7 +153,6 @@ const deliverOne = (
     const deadline = Date.parse(notification.timestamp) + settled.window * 1.2 +
       (settled.schedule.length + 1) * settled.timeout
     while (true) {
-      const endpoint = yield* current(initial)
       if (state.nextAttemptAt !== undefined) {
         const wait = Date.parse(state.nextAttemptAt) - Date.now()
         if (wait > 0) yield* Effect.sleep(Duration.millis(wait))
@@ -172,8 +160,9 @@ const deliverOne = (
       const outcome = yield* attempt(endpoint, notification, settled)
       const now = Date.now()
       if (outcome._tag === "Delivered") {
-        yield* WebhookEndpoints.saveState(endpoint, { position, attempts: 0 })
-        return
+        const delivered = { position, attempts: 0 }
+        yield* WebhookEndpoints.saveState(endpoint, delivered)
+        return delivered
       }
       if (outcome._tag === "Gone") {
         yield* WebhookEndpoints.saveState(endpoint, {
@@ -204,16 +193,12 @@ const deliverOne = (
         yield* Effect.logWarning("webhook notification dead-lettered").pipe(
           Effect.annotateLogs({ url: endpoint.url, notification_id: notification.notification_id })
         )
-        yield* WebhookEndpoints.saveState(endpoint, {
-          position,
-          attempts: 0,
-          lastError: outcome.error,
-          failingSince
-        })
+        const given = { position, attempts: 0, lastError: outcome.error, failingSince }
+        yield* WebhookEndpoints.saveState(endpoint, given)
         if (now - Date.parse(failingSince) >= settled.disableAfter) {
           return yield* disable(endpoint, `failing since ${failingSince}: ${outcome.error}`)
         }
-        return
+        return given
       }
       const delay = Math.max(
         jittered(settled.schedule[attempts - 1]!),
@@ -239,10 +224,17 @@ const runEndpoint = (
   settled: Settled
 ) =>
   Effect.gen(function*() {
-    const state = yield* WebhookEndpoints.state(endpoint)
+    // Read once: from here on the fiber keeps the state it saves.
+    let state = yield* WebhookEndpoints.state(endpoint)
     yield* ctxlog.notifications(state.position).pipe(
       Stream.filter(({ notification }) => wants(endpoint, notification)),
-      Stream.runForEach((positioned) => deliverOne(endpoint, positioned, settled))
+      Stream.runForEach((positioned) =>
+        deliverOne(endpoint, positioned, state, settled).pipe(
+          Effect.map((next) => {
+            state = next
+          })
+        )
+      )
     )
   }).pipe(
     Effect.catchTag("Stop", () => Effect.void),

@@ -6,6 +6,7 @@
 import * as AssetId from "../AssetId.js"
 import type * as Ctx from "../Context.js"
 import * as Event from "../Event.js"
+import type * as Notification from "../Notification.js"
 import { AssetView } from "../ProjectionStore.js"
 
 /**
@@ -115,3 +116,35 @@ export const view = (
     createdAt: at,
     updatedAt: at
   })
+
+/**
+ * A notification for tests of a sink alone, numbered `n`: its position is `n * 10`.
+ *
+ * @since 0.1.0
+ * @category fixtures
+ */
+export const notification = (n: number, cloud = "demo"): Notification.Positioned => ({
+  position: n * 10,
+  notification: {
+    notification_type: "resource_context_changed",
+    notification_id: `nid-${cloud}-${n}`,
+    cloud,
+    source: "api",
+    timestamp: "2026-12-03T08:00:00.000Z",
+    request_id: `cmd-${n}`,
+    resources: {
+      [`shirt${n}`]: {
+        resource_type: "image",
+        type: "upload",
+        revision: 2,
+        added: [{ name: "k", value: String(n) }],
+        updated: [],
+        removed: []
+      }
+    },
+    notification_context: {
+      triggered_at: "2026-12-03T08:00:00.000Z",
+      triggered_by: { source: "api", id: "test" }
+    }
+  }
+})
