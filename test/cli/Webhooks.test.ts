@@ -97,30 +97,15 @@ describe("ctx webhooks", () => {
     const client = await Client.open({
       store: SqliteStore.layer({ filename: store.slice("sqlite:".length) })
     })
-    const first = start([
-      "deliver",
-      "--allow-targets",
-      "127.0.0.1",
-      "--config",
-      config,
-      "--store",
-      store
-    ])
+    const args = ["deliver", "--allow-targets", "127.0.0.1", "--config", config, "--store", store]
+    const first = start(args)
     for (let i = 0; i < 6; i++) await client.upload(`k${i}`, `n=${i}`)
     for (let i = 6; i < 60; i++) await client.add(`k${i % 6}`, `n=${i}`)
     await until(() => delivered.size >= 20, 30_000)
     first.child.kill("SIGKILL")
     await first.exited
     expect(delivered.size).toBeLessThan(60)
-    const second = start([
-      "deliver",
-      "--allow-targets",
-      "127.0.0.1",
-      "--config",
-      config,
-      "--store",
-      store
-    ])
+    const second = start(args)
     await until(() => delivered.size >= 60, 30_000)
     second.child.kill("SIGTERM")
     expect((await second.exited).code).toBe(0)

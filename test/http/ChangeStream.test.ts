@@ -4,6 +4,7 @@
  */
 import { Signature } from "@ctxlog/http"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { until } from "../support/until.js"
 import type { Running } from "./support/server.js"
 import { keys, start } from "./support/server.js"
 import { connect } from "./support/sse.js"
@@ -87,8 +88,7 @@ describe("the change stream", () => {
     expect(notification.request_id).toBe(result.command_id)
     expect(event.event).toBe("resource_context_changed")
     expect(notification.resources["before-connect"].added).toEqual([{ name: "k", value: "v" }])
-    await new Promise((r) => setTimeout(r, 500))
-    expect(stream.comments).toContain("keep-alive")
+    await until(() => stream.comments.includes("keep-alive"), 2000, "a heartbeat")
     stream.close()
   })
 

@@ -89,9 +89,13 @@ describe("Upload API", () => {
     expect(uploaded.context.custom).toEqual({ alg: "sha256" })
   })
 
-  it("uploads without a public id, and gets one", async () => {
-    const uploaded = await cloudinary.uploader.upload(png, { context: { a: "1" } })
-    expect(uploaded.public_id).toMatch(/^[a-z0-9]{20}$/)
+  it("uploads without a public id, and gets one in the folder asked for", async () => {
+    // In a folder of its own, so that its random id can never match another test's prefix.
+    const uploaded = await cloudinary.uploader.upload(png, {
+      folder: "generated",
+      context: { a: "1" }
+    })
+    expect(uploaded.public_id).toMatch(/^generated\/[a-z0-9]{20}$/)
     const read = await cloudinary.api.resource(uploaded.public_id)
     expect(read.context.custom).toEqual({ a: "1" })
   })

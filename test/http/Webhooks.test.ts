@@ -56,7 +56,6 @@ const setup = async (options: Partial<WebhookDispatcher.Options> = {}) => {
     actor: "test",
     timestamp: new Date()
   })
-  const asset = (publicId: string) => assetId(publicId)
   return {
     run,
     ctxlog,
@@ -64,13 +63,13 @@ const setup = async (options: Partial<WebhookDispatcher.Options> = {}) => {
       run(ctxlog.execute(
         new Command.Upload({
           ...meta(),
-          asset: asset(id),
+          asset: assetId(id),
           context: context === "" ? [] : [{ key: "k", value: context }]
         })
       )),
     add: (id: string, value: string) =>
       run(ctxlog.execute(
-        new Command.AddContext({ ...meta(), assets: [asset(id)], pairs: [{ key: "v", value }] })
+        new Command.AddContext({ ...meta(), assets: [assetId(id)], pairs: [{ key: "v", value }] })
       )),
     register: async (
       receiver: Receiver,

@@ -1,5 +1,6 @@
 import type { Notification } from "@ctxlog/core"
 import { NotificationSink } from "@ctxlog/core"
+import { Fixtures } from "@ctxlog/core/testkit"
 import { NatsConnection, NatsNotificationSink } from "@ctxlog/nats"
 import { describe, expect, it } from "@effect/vitest"
 import type { JetStreamManager } from "@nats-io/jetstream"
@@ -14,31 +15,7 @@ import { controllable, uniqueName, useNatsCluster, useNatsServer } from "../supp
 
 const server = useNatsServer()
 
-const notification = (n: number, cloud = "demo"): Notification.Positioned => ({
-  position: n * 10,
-  notification: {
-    notification_type: "resource_context_changed",
-    notification_id: `nid-${cloud}-${n}`,
-    cloud,
-    source: "api",
-    timestamp: "2026-12-03T08:00:00.000Z",
-    request_id: `cmd-${n}`,
-    resources: {
-      [`shirt${n}`]: {
-        resource_type: "image",
-        type: "upload",
-        revision: 2,
-        added: [{ name: "k", value: String(n) }],
-        updated: [],
-        removed: []
-      }
-    },
-    notification_context: {
-      triggered_at: "2026-12-03T08:00:00.000Z",
-      triggered_by: { source: "api", id: "test" }
-    }
-  }
-})
+const notification = Fixtures.notification
 
 interface Read {
   readonly subject: string

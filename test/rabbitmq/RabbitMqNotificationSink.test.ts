@@ -8,6 +8,7 @@ import {
   Notifier,
   ProjectionStore
 } from "@ctxlog/core"
+import { Fixtures } from "@ctxlog/core/testkit"
 import { RabbitMqNotificationSink } from "@ctxlog/rabbitmq"
 import { SqliteStore } from "@ctxlog/sqlite"
 import { describe, expect, it } from "@effect/vitest"
@@ -183,32 +184,7 @@ const wanted = (p: Notification.Positioned) => ({
 const ids = (all: ReadonlyArray<Notification.Positioned>) =>
   all.map((p) => p.notification.notification_id)
 
-/** A notification for tests of the sink alone. */
-const notification = (n: number, cloud = "demo"): Notification.Positioned => ({
-  position: n * 10,
-  notification: {
-    notification_type: "resource_context_changed",
-    notification_id: `nid-${cloud}-${n}`,
-    cloud,
-    source: "api",
-    timestamp: "2026-12-03T08:00:00.000Z",
-    request_id: `cmd-${n}`,
-    resources: {
-      [`shirt${n}`]: {
-        resource_type: "image",
-        type: "upload",
-        revision: 2,
-        added: [{ name: "k", value: String(n) }],
-        updated: [],
-        removed: []
-      }
-    },
-    notification_context: {
-      triggered_at: "2026-12-03T08:00:00.000Z",
-      triggered_by: { source: "api", id: "test" }
-    }
-  }
-})
+const notification = Fixtures.notification
 
 const sinkOf = (options: RabbitMqNotificationSink.Options) =>
   Effect.map(
