@@ -285,12 +285,12 @@ describe("PgProjectionStore", () => {
           Effect.provide(Logger.replace(Logger.defaultLogger, logger)),
           Logger.withMinimumLogLevel(LogLevel.Debug)
         )
-        expect(created.sort()).toEqual(["assets, context_index, checkpoints", "settings"])
+        expect(created.sort()).toEqual(["assets, context_index, words, checkpoints", "settings"])
         expect(
           yield* psql(
             `SELECT tablename FROM pg_tables WHERE schemaname = '${schema}' ORDER BY tablename`
           )
-        ).toEqual(["assets", "checkpoints", "context_index", "settings"])
+        ).toEqual(["assets", "checkpoints", "context_index", "settings", "words"])
 
         // They share the tables: what one writes, the others read.
         const [first, ...others] = contexts

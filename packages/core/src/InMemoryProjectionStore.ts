@@ -9,10 +9,18 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type { AssetId } from "./AssetId.js"
 import { order } from "./AssetId.js"
+import { lowerBound as lowerBoundBy, SortedTerms } from "./internal/SortedTerms.js"
 import type { AssetView, Commit, ProjectionStoreShape, Scope } from "./ProjectionStore.js"
 import { ProjectionStore } from "./ProjectionStore.js"
+import * as SearchPlan from "./SearchPlan.js"
 
 const SEP = "\u0000"
+
+/** A term set and the term an index list is for. */
+type Term = readonly [set: string, term: string]
+
+const wordField = (field: SearchPlan.WordField) =>
+  field._tag === "PublicId" ? "p" : field._tag === "Context" ? `c${SEP}${field.key}` : ""
 
 /**
  * Up to this many changes since the last read are placed one by one into the sorted array;
@@ -21,16 +29,8 @@ const SEP = "\u0000"
 const FEW = 16
 
 /** The index of the first identity in `ids` (sorted) not less than `id`. */
-const lowerBound = (ids: ReadonlyArray<AssetId>, id: AssetId): number => {
-  let lo = 0
-  let hi = ids.length
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1
-    if (order(ids[mid]!, id) < 0) lo = mid + 1
-    else hi = mid
-  }
-  return lo
-}
+const lowerBound = (ids: ReadonlyArray<AssetId>, id: AssetId): number =>
+  lowerBoundBy(ids, id, order)
 
 /** Two sorted arrays of distinct identities, as one. */
 const merge = (a: ReadonlyArray<AssetId>, b: ReadonlyArray<AssetId>): Array<AssetId> => {
@@ -139,31 +139,56 @@ export const makeSync = (): { readonly store: ProjectionStoreShape; readonly syn
 
   const cloudKey = (view: AssetView) => `c${SEP}${view.asset.cloud}`
 
+  /** Distinct values of a key, words of a field, public ids: the terms of range lookups. */
+  const terms = new Map<string, SortedTerms>()
+
   /**
-   * The context's keys, as a set so that two views of one asset can be compared. The cloud's key
-   * is left out: an identity never changes, so an upsert never moves an asset between clouds.
+   * The index lists a view is in, each with the sorted term set that lists the term it is for
+   * (when range lookups need one). The cloud's list is left out: an identity never changes, so
+   * an upsert never moves an asset between clouds.
    */
-  const contextKeys = (view: AssetView): Set<string> => {
+  const entriesOf = (view: AssetView): Map<string, Term | undefined> => {
     const cloud = view.asset.cloud
-    const out = new Set<string>()
+    const out = new Map<string, Term | undefined>()
+    const id = view.asset.publicId
+    out.set(`p${SEP}${cloud}${SEP}${id}`, [`P${SEP}${cloud}`, id])
     for (const { key, value } of view.context) {
-      out.add(`k${SEP}${cloud}${SEP}${key}`)
-      out.add(`v${SEP}${cloud}${SEP}${key}${SEP}${value}`)
+      out.set(`k${SEP}${cloud}${SEP}${key}`, undefined)
+      out.set(`v${SEP}${cloud}${SEP}${key}${SEP}${value}`, [`V${SEP}${cloud}${SEP}${key}`, value])
+    }
+    for (const [key, word] of SearchPlan.wordsOf(view)) {
+      const field = key === undefined ? "p" : `c${SEP}${key}`
+      out.set(`w${SEP}${cloud}${SEP}${field}${SEP}${word}`, [`T${SEP}${cloud}${SEP}${field}`, word])
+      out.set(`W${SEP}${cloud}${SEP}${word}`, [`T${SEP}${cloud}`, word])
     }
     return out
   }
 
-  const enter = (indexKey: string, asset: AssetId, key: string) => {
+  const enter = (indexKey: string, asset: AssetId, key: string, term?: Term) => {
     let ids = index.get(indexKey)
-    if (!ids) index.set(indexKey, ids = new IdList())
+    if (!ids) {
+      index.set(indexKey, ids = new IdList())
+      if (term !== undefined) {
+        let set = terms.get(term[0])
+        if (!set) terms.set(term[0], set = new SortedTerms())
+        set.add(term[1])
+      }
+    }
     ids.add(asset, key)
   }
 
-  const leave = (indexKey: string, asset: AssetId, key: string) => {
+  const leave = (indexKey: string, asset: AssetId, key: string, term?: Term) => {
     const ids = index.get(indexKey)
     if (!ids) return
     ids.remove(asset, key)
-    if (ids.size === 0) index.delete(indexKey)
+    if (ids.size === 0) {
+      index.delete(indexKey)
+      if (term !== undefined) {
+        const set = terms.get(term[0])
+        set?.remove(term[1])
+        if (set?.size === 0) terms.delete(term[0])
+      }
+    }
   }
 
   /**
@@ -175,15 +200,15 @@ export const makeSync = (): { readonly store: ProjectionStoreShape; readonly syn
     const key = view.asset.key
     const old = views.get(key)
     views.set(key, view)
-    const next = contextKeys(view)
+    const next = entriesOf(view)
     if (old === undefined) {
       enter(cloudKey(view), view.asset, key)
-      for (const k of next) enter(k, view.asset, key)
+      for (const [k, term] of next) enter(k, view.asset, key, term)
       return
     }
-    const prev = contextKeys(old)
-    for (const k of prev) if (!next.has(k)) leave(k, old.asset, key)
-    for (const k of next) if (!prev.has(k)) enter(k, view.asset, key)
+    const prev = entriesOf(old)
+    for (const [k, term] of prev) if (!next.has(k)) leave(k, old.asset, key, term)
+    for (const [k, term] of next) if (!prev.has(k)) enter(k, view.asset, key, term)
   }
 
   const drop = (asset: AssetId) => {
@@ -191,7 +216,7 @@ export const makeSync = (): { readonly store: ProjectionStoreShape; readonly syn
     const old = views.get(key)
     if (!old) return
     leave(cloudKey(old), old.asset, key)
-    for (const k of contextKeys(old)) leave(k, old.asset, key)
+    for (const [k, term] of entriesOf(old)) leave(k, old.asset, key, term)
     views.delete(key)
   }
 
@@ -212,6 +237,147 @@ export const makeSync = (): { readonly store: ProjectionStoreShape; readonly syn
       if (!keep(view)) continue
       out.push(view)
       if (out.length >= limit) break
+    }
+    return out
+  }
+
+  const listed = (indexKey: string, out: Map<string, AssetView>) => {
+    const ids = index.get(indexKey)
+    if (ids) { for (const id of ids.from(undefined)) out.set(id.key, views.get(id.key)!) }
+  }
+
+  /** Every list whose term lies in a range of one term set, united. */
+  const ranged = (
+    setKey: string,
+    listKey: (term: string) => string,
+    lower: SearchPlan.Bound | undefined,
+    upper: SearchPlan.Bound | undefined,
+    out: Map<string, AssetView>
+  ) => {
+    const set = terms.get(setKey)
+    if (set) { for (const term of set.range(lower, upper)) listed(listKey(term), out) }
+  }
+
+  const prefixBounds = (prefix: string) => {
+    const upper = SearchPlan.successor(prefix)
+    return [
+      { value: prefix, inclusive: true },
+      upper === undefined ? undefined : { value: upper, inclusive: false }
+    ] as const
+  }
+
+  /** Beyond this many terms in a range, its size is taken to be its key's or cloud's. */
+  const COUNTED = 1000
+
+  /** The assets in the lists of a range's terms, counted up to `COUNTED` terms. */
+  const rangeSize = (
+    setKey: string,
+    listKey: (term: string) => string,
+    bounds: readonly [SearchPlan.Bound | undefined, SearchPlan.Bound | undefined],
+    otherwise: number
+  ) => {
+    let n = 0
+    let seen = 0
+    const set = terms.get(setKey)
+    if (!set) return 0
+    for (const term of set.range(bounds[0], bounds[1])) {
+      if (++seen > COUNTED) return otherwise
+      n += index.get(listKey(term))?.size ?? 0
+    }
+    return n
+  }
+
+  /**
+   * How many assets a plan may hold at most, known without reading them, to choose the part of
+   * a conjunction that is read while the other parts only check what it gave.
+   */
+  const estimate = (cloud: string, plan: SearchPlan.Plan): number => {
+    const sizeOf = (indexKey: string) => index.get(indexKey)?.size ?? 0
+    const all = sizeOf(`c${SEP}${cloud}`)
+    switch (plan._tag) {
+      case "Value":
+        return sizeOf(`v${SEP}${cloud}${SEP}${plan.key}${SEP}${plan.value}`)
+      case "Key":
+        return sizeOf(`k${SEP}${cloud}${SEP}${plan.key}`)
+      case "Range":
+        return rangeSize(
+          `V${SEP}${cloud}${SEP}${plan.key}`,
+          (value) => `v${SEP}${cloud}${SEP}${plan.key}${SEP}${value}`,
+          [plan.lower, plan.upper],
+          sizeOf(`k${SEP}${cloud}${SEP}${plan.key}`)
+        )
+      case "Word": {
+        const { listKey, setKey } = wordKeys(cloud, plan.field)
+        return plan.prefix
+          ? rangeSize(setKey, listKey, prefixBounds(plan.word), all)
+          : sizeOf(listKey(plan.word))
+      }
+      case "PublicId":
+        return plan.prefix
+          ? rangeSize(
+            `P${SEP}${cloud}`,
+            (id) => `p${SEP}${cloud}${SEP}${id}`,
+            prefixBounds(plan.value),
+            all
+          )
+          : sizeOf(`p${SEP}${cloud}${SEP}${plan.value}`)
+      case "And":
+        return Math.min(...plan.plans.map((p) => estimate(cloud, p)))
+      case "Or":
+        return plan.plans.reduce((n, p) => n + estimate(cloud, p), 0)
+    }
+  }
+
+  /** The lists of a word field's words, and the set of those words. */
+  const wordKeys = (cloud: string, field: SearchPlan.WordField) => {
+    const scope = field._tag === "Any" ? "" : `${SEP}${wordField(field)}`
+    return {
+      setKey: `T${SEP}${cloud}${scope}`,
+      listKey: (word: string) =>
+        field._tag === "Any"
+          ? `W${SEP}${cloud}${SEP}${word}`
+          : `w${SEP}${cloud}${scope}${SEP}${word}`
+    }
+  }
+
+  const search = (cloud: string, plan: SearchPlan.Plan): Map<string, AssetView> => {
+    const out = new Map<string, AssetView>()
+    switch (plan._tag) {
+      case "Value":
+        listed(`v${SEP}${cloud}${SEP}${plan.key}${SEP}${plan.value}`, out)
+        break
+      case "Key":
+        listed(`k${SEP}${cloud}${SEP}${plan.key}`, out)
+        break
+      case "Range": {
+        const valueKey = (value: string) => `v${SEP}${cloud}${SEP}${plan.key}${SEP}${value}`
+        ranged(`V${SEP}${cloud}${SEP}${plan.key}`, valueKey, plan.lower, plan.upper, out)
+        break
+      }
+      case "Word": {
+        const { listKey, setKey } = wordKeys(cloud, plan.field)
+        if (!plan.prefix) listed(listKey(plan.word), out)
+        else ranged(setKey, listKey, ...prefixBounds(plan.word), out)
+        break
+      }
+      case "PublicId": {
+        const listKey = (id: string) => `p${SEP}${cloud}${SEP}${id}`
+        if (!plan.prefix) listed(listKey(plan.value), out)
+        else ranged(`P${SEP}${cloud}`, listKey, ...prefixBounds(plan.value), out)
+        break
+      }
+      case "Or":
+        for (const p of plan.plans) for (const [k, v] of search(cloud, p)) out.set(k, v)
+        break
+      case "And": {
+        // Read the narrowest part; the others only check the views it gave.
+        const parts = [...plan.plans].sort((a, b) => estimate(cloud, a) - estimate(cloud, b))
+        const rest = parts.slice(1)
+        for (const [k, v] of search(cloud, parts[0]!)) {
+          if (rest.every((p) => SearchPlan.matches(p, v))) out.set(k, v)
+        }
+        break
+      }
     }
     return out
   }
@@ -247,6 +413,7 @@ export const makeSync = (): { readonly store: ProjectionStoreShape; readonly syn
           q.prefix === undefined ? undefined : (view) => view.asset.publicId.startsWith(q.prefix!)
         )
       ),
+    search: (q) => Effect.sync(() => Array.from(search(q.cloud, q.plan).values())),
     commit: (c) => Effect.sync(() => commit(c)),
     checkpoint: (projection) => Effect.sync(() => checkpoints.get(projection) ?? 0),
     saveCheckpoint: (projection, position) =>
@@ -257,6 +424,7 @@ export const makeSync = (): { readonly store: ProjectionStoreShape; readonly syn
       Effect.sync(() => {
         views.clear()
         index.clear()
+        terms.clear()
         checkpoints.delete(projection)
       })
   })

@@ -19,6 +19,7 @@ import type { DeliveryType, ResourceType } from "./AssetId.js"
 import { AssetId } from "./AssetId.js"
 import * as Ctx from "./Context.js"
 import type { ProjectionStoreError } from "./Errors.js"
+import type { Plan } from "./SearchPlan.js"
 
 /**
  * The current state of an asset that exists.
@@ -91,6 +92,15 @@ export interface ListQuery extends Scope, Page {
  * @since 0.1.0
  * @category models
  */
+export interface SearchQuery {
+  readonly cloud: string
+  readonly plan: Plan
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
 export interface ProjectionStoreShape {
   /**
    * True when the event log that comes with this store updates the asset views inside its own
@@ -103,6 +113,14 @@ export interface ProjectionStoreShape {
     query: ByContextQuery
   ) => Effect.Effect<ReadonlyArray<AssetView>, ProjectionStoreError>
   readonly list: (query: ListQuery) => Effect.Effect<ReadonlyArray<AssetView>, ProjectionStoreError>
+  /**
+   * The views of the cloud's assets that a search plan holds (`SearchPlan.matches`), each once,
+   * in no particular order. A store answers from its indexes what they can bound and reads
+   * what they cannot; its documentation says which.
+   */
+  readonly search: (
+    query: SearchQuery
+  ) => Effect.Effect<ReadonlyArray<AssetView>, ProjectionStoreError>
   readonly commit: (commit: Commit) => Effect.Effect<void, ProjectionStoreError>
   /** The last position committed by a projection; 0 when it has committed nothing. */
   readonly checkpoint: (projection: string) => Effect.Effect<number, ProjectionStoreError>

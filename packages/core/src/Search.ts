@@ -1,7 +1,6 @@
 /**
- * Running a search expression over a cloud's assets: candidates are taken from the key/value
- * index when the expression requires a context key (or a key and value) of every match, and
- * from the list of the cloud's assets otherwise; each candidate is checked with
+ * Running a search expression over a cloud's assets: the candidates are what the projection
+ * store's indexes give for the expression's plan (`SearchPlan`), each is checked with
  * `SearchExpression.matches`; the matches are sorted and paged with a cursor that holds the
  * sort key of the last one returned, so pages stay correct while assets change.
  *
@@ -17,6 +16,7 @@ import type { ProjectionStoreError } from "./Errors.js"
 import { InvalidQuery } from "./Errors.js"
 import type { AssetView, ProjectionStoreShape } from "./ProjectionStore.js"
 import * as SearchExpression from "./SearchExpression.js"
+import * as SearchPlan from "./SearchPlan.js"
 
 /**
  * @since 0.1.0
@@ -51,55 +51,23 @@ export interface SearchResult {
  */
 export const MAX_RESULTS = 500
 
-type Source =
-  | { readonly _tag: "Index"; readonly key: string; readonly value?: string | undefined }
-  | { readonly _tag: "Scan" }
-
-// A context term every match must meet: a top-level conjunct. Its key (and, for exact terms,
-// its value) narrows the candidates to the index entries.
-const sourceOf = (expression: SearchExpression.Expression): Source => {
-  const conjuncts: Array<SearchExpression.Expression> = []
-  const collect = (e: SearchExpression.Expression) => {
-    if (e._tag === "And") {
-      collect(e.left)
-      collect(e.right)
-    } else conjuncts.push(e)
-  }
-  collect(expression)
-  let keyOnly: Source | undefined
-  for (const c of conjuncts) {
-    if (c._tag === "Term" && c.field._tag === "Context") {
-      if (c.operator === "=" && !c.prefix) {
-        return { _tag: "Index", key: c.field.key, value: c.value }
-      }
-      keyOnly ??= { _tag: "Index", key: c.field.key }
-    }
-    if (c._tag === "Exists" && c.field._tag === "Context") {
-      keyOnly ??= { _tag: "Index", key: c.field.key }
-    }
-  }
-  return keyOnly ?? { _tag: "Scan" }
-}
-
 const PAGE = 500
 
-// Not yet: prefix, range, OR and bare-term searches read every asset of the cloud (or every
-// asset having the key), so they cost as much as the store, not as the result. Indexed
-// execution of those needs the projection stores to answer them.
-const candidates = (store: ProjectionStoreShape, cloud: string, source: Source) =>
-  Effect.gen(function*() {
+/**
+ * The assets that may match: the store's answer to the expression's plan, or every asset of
+ * the cloud when the expression has none (a bare `NOT`, or only terms on `type`,
+ * `resource_type` or `created_at`, which no store indexes).
+ */
+const candidates = (
+  store: ProjectionStoreShape,
+  cloud: string,
+  plan: SearchPlan.Plan | undefined
+) =>
+  plan !== undefined ? store.search({ cloud, plan }) : Effect.gen(function*() {
     const all: Array<AssetView> = []
     let after: AssetId.AssetId | undefined
     while (true) {
-      const page = source._tag === "Index"
-        ? yield* store.byContext({
-          cloud,
-          key: source.key,
-          value: source.value,
-          after,
-          limit: PAGE
-        })
-        : yield* store.list({ cloud, after, limit: PAGE })
+      const page = yield* store.list({ cloud, after, limit: PAGE })
       all.push(...page)
       if (page.length < PAGE) return all
       after = page[page.length - 1]!.asset
@@ -174,7 +142,7 @@ export const run = (
     const sortBy = options.sortBy ?? "created_at"
     const descending = (options.direction ?? (sortBy === "created_at" ? "desc" : "asc")) === "desc"
     const order = compareViews(sortBy, descending)
-    const found = (yield* candidates(store, options.cloud, sourceOf(expression)))
+    const found = (yield* candidates(store, options.cloud, SearchPlan.of(expression)))
       .filter((view) => SearchExpression.matches(expression, view, now))
       .sort(order)
     let start = 0

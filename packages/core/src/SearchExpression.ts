@@ -13,6 +13,7 @@
  */
 import * as Either from "effect/Either"
 import * as Schema from "effect/Schema"
+import * as AssetId from "./AssetId.js"
 import * as Context from "./Context.js"
 import type { AssetView } from "./ProjectionStore.js"
 
@@ -245,7 +246,13 @@ export const parse = (input: string): Either.Either<Expression, SearchSyntaxErro
     }
   })
 
-const words = (text: string): Array<string> =>
+/**
+ * The words of a text, in lower case: its runs of letters and digits.
+ *
+ * @since 0.1.0
+ * @category matching
+ */
+export const words = (text: string): Array<string> =>
   text.toLowerCase().split(/[^\p{L}\p{N}]+/u).filter((w) => w !== "")
 
 /**
@@ -286,7 +293,15 @@ export const timeOf = (text: string, now: number): number | undefined => {
   return Number.isNaN(at) ? undefined : at
 }
 
+// Strings compare in code point order, as the stores' indexes (UTF-8 bytes) do.
 const compare = (a: string | number, b: string | number, operator: Operator): boolean => {
+  if (typeof a === "string" && typeof b === "string") {
+    return compareNumbers(AssetId.compareCodePoints(a, b), 0, operator)
+  }
+  return compareNumbers(a, b, operator)
+}
+
+const compareNumbers = (a: string | number, b: string | number, operator: Operator): boolean => {
   switch (operator) {
     case "<":
       return a < b

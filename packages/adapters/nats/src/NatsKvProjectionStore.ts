@@ -48,7 +48,7 @@
  *
  * @since 0.1.0
  */
-import { AssetId, Errors, ProjectionStore } from "@ctxlog/core"
+import { AssetId, Errors, ProjectionStore, SearchExpression, SearchPlan } from "@ctxlog/core"
 import { StorageType } from "@nats-io/jetstream"
 import type { KV, KvEntry } from "@nats-io/kv"
 import { Kvm } from "@nats-io/kv"
@@ -529,6 +529,108 @@ export const make = (
         return yield* page(op, q, ids, () => true)
       })
 
+    /**
+     * The identities a plan may hold, read from index keys alone, or "all" when subjects cannot
+     * bound it. Subject filters match whole tokens, so exact values and keys are filtered by the
+     * server; a range of values, a public id prefix and the words of public ids are decided here
+     * from the tokens of the keys listed (no view is read for them); words of context values
+     * have no index here, so they are bounded by the key when it is known and by the whole cloud
+     * when it is not.
+     */
+    const candidateIds = (
+      op: string,
+      cloud: string,
+      plan: SearchPlan.Plan
+    ): Effect.Effect<ReadonlyArray<AssetId.AssetId> | "all", Errors.ProjectionStoreError> =>
+      Effect.gen(function*() {
+        const c = encodeToken(cloud)
+        const listed = (bucket: KV, name: string, filter: string, length: number, at: number) =>
+          Effect.flatMap(keysUnder(op, bucket, filter), (keys) => {
+            const ids: Array<AssetId.AssetId> = []
+            for (const key of keys) {
+              const id = identityOf(key, length, at)
+              if (id === undefined) return Effect.fail(foreignKey(op, name, key))
+              ids.push(id)
+            }
+            return Effect.succeed(ids)
+          })
+        const ofKey = (key: string) =>
+          listed(index, names.index, `k.${c}.${indexToken(key)}.*.*.*`, 6, 1)
+        switch (plan._tag) {
+          case "Value":
+            return yield* listed(
+              index,
+              names.index,
+              `v.${c}.${indexToken(plan.key)}.${indexToken(plan.value)}.*.*.*`,
+              7,
+              1
+            )
+          case "Key":
+            return yield* ofKey(plan.key)
+          case "Range": {
+            const keys = yield* keysUnder(op, index, `v.${c}.${indexToken(plan.key)}.*.*.*.*`)
+            const ids: Array<AssetId.AssetId> = []
+            for (const key of keys) {
+              const id = identityOf(key, 7, 1)
+              if (id === undefined) return yield* foreignKey(op, names.index, key)
+              const token = key.split(".")[3]!
+              const value = token.startsWith("_h") ? Option.none() : decodeToken(token)
+              // A hashed value is kept and decided when its view is read.
+              if (Option.isNone(value) || SearchPlan.inRange(value.value, plan.lower, plan.upper)) {
+                ids.push(id)
+              }
+            }
+            return ids
+          }
+          case "Word":
+            if (plan.field._tag === "Context") return yield* ofKey(plan.field.key)
+            if (plan.field._tag === "Any") return "all"
+            return (yield* listed(views, names.views, `${c}.*.*.*`, 4, 0)).filter((id) => {
+              const words = SearchExpression.words(id.publicId)
+              return plan.prefix
+                ? words.some((w) => w.startsWith(plan.word))
+                : words.includes(plan.word)
+            })
+          case "PublicId":
+            return (yield* listed(views, names.views, `${c}.*.*.*`, 4, 0)).filter((id) =>
+              plan.prefix ? id.publicId.startsWith(plan.value) : id.publicId === plan.value
+            )
+          case "And": {
+            let narrowest: ReadonlyArray<AssetId.AssetId> | "all" = "all"
+            for (const part of plan.plans) {
+              const ids = yield* candidateIds(op, cloud, part)
+              if (ids !== "all" && (narrowest === "all" || ids.length < narrowest.length)) {
+                narrowest = ids
+              }
+            }
+            return narrowest
+          }
+          case "Or": {
+            const all = new Map<string, AssetId.AssetId>()
+            for (const part of plan.plans) {
+              const ids = yield* candidateIds(op, cloud, part)
+              if (ids === "all") return "all"
+              for (const id of ids) all.set(id.key, id)
+            }
+            return [...all.values()]
+          }
+        }
+      })
+
+    const search = (q: ProjectionStore.SearchQuery) =>
+      Effect.gen(function*() {
+        const op = "search"
+        const found = yield* candidateIds(op, q.cloud, q.plan)
+        const everything = { _tag: "PublicId", value: "", prefix: true } as const
+        const ids = found !== "all" ? found : yield* candidateIds(op, q.cloud, everything)
+        if (ids === "all") return []
+        const unique = [...new Map(ids.map((id) => [id.key, id])).values()]
+        const read = yield* Effect.forEach(unique, (id) => readView(op, id), { concurrency })
+        return read.filter((view): view is ProjectionStore.AssetView =>
+          view !== undefined && SearchPlan.matches(q.plan, view)
+        )
+      })
+
     const readAll = (operation: string, changes: ReadonlyArray<Change>) =>
       Effect.forEach(changes, (change) => readStored(operation, change.asset), { concurrency })
 
@@ -642,6 +744,7 @@ export const make = (
       get: (asset) => Effect.map(readView("get", asset), Option.fromNullable),
       byContext,
       list,
+      search,
       commit,
       checkpoint: (projection) => readCheckpoint("checkpoint", projection),
       saveCheckpoint: (projection, position) => advance("saveCheckpoint", projection, position),

@@ -1,7 +1,8 @@
 /**
- * The projection store on PostgreSQL: one row per asset, an index row per context pair, and a
- * checkpoint per projection, in tables of one schema (`ctxlog` unless set) that the store creates
- * when they are missing. Every process that points at the same schema shares them.
+ * The projection store on PostgreSQL: one row per asset, an index row per context pair, a row per
+ * word of its public id and values, and a checkpoint per projection, in tables of one schema
+ * (`ctxlog` unless set) that the store creates when they are missing. Every process that points
+ * at the same schema shares them.
  *
  * Identity columns use the `"C"` collation, which on a UTF-8 database compares bytes, i.e. code
  * points: the order every ctxlog store sorts and pages by, whatever the database's own collation.
@@ -11,9 +12,14 @@
  * a time and one at or below the checkpoint changes nothing. An upsert also only replaces a view
  * of a lower revision, so a process that is behind never takes a view back.
  *
+ * `search` answers every search plan from the indexes: values, keys and ranges of values from the
+ * key/value index, words and prefixes of words from the word index, public ids and their prefixes
+ * from an index of the views by cloud and public id. It never reads every view of a cloud, unless
+ * the plan itself holds them all (a prefix `""`).
+ *
  * @since 0.1.0
  */
-import { AssetId, Errors, ProjectionStore } from "@ctxlog/core"
+import { AssetId, Errors, ProjectionStore, SearchPlan } from "@ctxlog/core"
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import type { Fragment } from "@effect/sql/Statement"
@@ -21,7 +27,10 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import { commitFailures, describe, isTransient, transientRetry } from "./internal/failure.js"
+import { head } from "./internal/head.js"
+import * as Search from "./internal/search.js"
 import * as Tables from "./internal/tables.js"
+import * as Words from "./internal/words.js"
 
 /**
  * @since 0.1.0
@@ -32,7 +41,7 @@ export interface Options {
   readonly schema?: string | undefined
 }
 
-const TABLES = ["assets", "context_index", "checkpoints"]
+const TABLES = ["assets", "context_index", Words.TABLE, "checkpoints"]
 
 // Not yet: U+0000 in a public id, key or value, which PostgreSQL text cannot hold. The policy
 // refuses it in keys and values but not in public ids; a commit with one fails, and the projector
@@ -43,6 +52,10 @@ const identity = (column: string) => `${column} text COLLATE "C" NOT NULL`
  * The index keys on md5 hashes of the key and the value rather than on the text itself: a B-tree
  * entry holds at most about 2.7 kB, which long keys or values (the limits are configurable)
  * would exceed. The text is compared as well, so a hash collision never gives a wrong answer.
+ * Ranges of values need their order, which a hash loses: they read an index of the values' heads.
+ *
+ * The word index and the indexes for ranges and public ids came after the first release; the
+ * statements that make them run on that release's tables too, when the word table is missing.
  */
 const ddl = (schema: string): ReadonlyArray<string> => {
   const assets = Tables.qualified(schema, "assets")
@@ -68,6 +81,12 @@ const ddl = (schema: string): ReadonlyArray<string> => {
        ON ${index} (cloud, key_hash, resource_type, type, public_id)`,
     `CREATE INDEX IF NOT EXISTS context_index_by_value
        ON ${index} (cloud, key_hash, value_hash, resource_type, type, public_id)`,
+    `CREATE INDEX IF NOT EXISTS context_index_by_range
+       ON ${index} (cloud, key_hash, (${head("value")}) COLLATE "C")`,
+    // The primary key puts the resource type and the type before the public id, which a search
+    // by public id alone does not know.
+    `CREATE INDEX IF NOT EXISTS assets_by_public_id ON ${assets} (cloud, public_id)`,
+    ...Words.ddl(Tables.qualified(schema, Words.TABLE)),
     `CREATE TABLE IF NOT EXISTS ${Tables.qualified(schema, "checkpoints")} (
        ${identity("projection")} PRIMARY KEY,
        position bigint NOT NULL
@@ -130,6 +149,15 @@ const latest = (views: ReadonlyArray<ProjectionStore.AssetView>) => {
   return [...byKey.values()].sort((a, b) => AssetId.order(a.asset, b.asset))
 }
 
+/** How many views the backfill of the word index reads at a time. */
+const BACKFILL_PAGE = 1000
+
+/**
+ * A part of a conjunction that holds fewer assets than this is read alone, the others checked
+ * on its views; counting a part costs at most this many index rows.
+ */
+const FEW_ENOUGH = 20_000
+
 /** The identities as four parallel arrays, for `unnest`. */
 const columns = (assets: ReadonlyArray<AssetId.AssetId>) => ({
   clouds: assets.map((a) => a.cloud),
@@ -165,15 +193,43 @@ export const make = (
     }
     // Without the host's name transforms, which would rename the columns of the rows read here.
     const sql = (yield* SqlClient.SqlClient).withoutTransforms()
-    yield* Tables.ensure(sql, schema, TABLES, ddl(schema)).pipe(Effect.mapError(failure("open")))
-
     const assets = sql.literal(Tables.qualified(schema, "assets"))
     const index = sql.literal(Tables.qualified(schema, "context_index"))
+    const words = sql.literal(Tables.qualified(schema, Words.TABLE))
     const checkpoints = sql.literal(Tables.qualified(schema, "checkpoints"))
     const viewColumns = sql.literal(
       "a.cloud, a.resource_type, a.type, a.public_id, a.revision, a.position, a.context, " +
         "a.created_at, a.updated_at"
     )
+
+    /**
+     * Fills a new word index from the views, which a schema of the first release holds without
+     * one. It runs with the tables' creation, under its lock, so that no process of this release
+     * answers from the index before it is whole; a page at a time, in identity order.
+     */
+    const backfill = Effect.gen(function*() {
+      let after: AssetRow | undefined
+      while (true) {
+        const from = after === undefined
+          ? sql`TRUE`
+          : sql`(a.cloud, a.resource_type, a.type, a.public_id) >
+              (${after.cloud}, ${after.resource_type}, ${after.type}, ${after.public_id})`
+        const rows: ReadonlyArray<AssetRow> = yield* sql<AssetRow>`
+          SELECT ${viewColumns} FROM ${assets} a WHERE ${from}
+          ORDER BY a.cloud, a.resource_type, a.type, a.public_id
+          LIMIT ${BACKFILL_PAGE}`
+        yield* Words.insert(sql, words, rows.map(toView))
+        if (rows.length < BACKFILL_PAGE) return
+        after = rows[rows.length - 1]
+      }
+    })
+    yield* Tables.ensure(
+      sql,
+      schema,
+      TABLES,
+      ddl(schema),
+      (created) => created.has(Words.TABLE) ? backfill : Effect.void
+    ).pipe(Effect.mapError(failure("open")))
 
     const checkpoint = (projection: string) =>
       Effect.map(
@@ -241,7 +297,10 @@ export const make = (
       )
     }
 
-    /** Drops the views of `gone` (and their index rows) unless they are newer than `position`. */
+    /**
+     * Drops the views of `gone` (and their index and word rows) unless they are newer than
+     * `position`.
+     */
     const remove = (gone: ReadonlyArray<AssetId.AssetId>, position: number) => {
       const c = columns(gone)
       return sql`
@@ -252,10 +311,15 @@ export const make = (
           WHERE a.cloud = d.cloud AND a.resource_type = d.resource_type AND a.type = d.type
             AND a.public_id = d.public_id AND a.position <= ${position}
           RETURNING a.cloud, a.resource_type, a.type, a.public_id
+        ),
+        unindexed AS (
+          DELETE FROM ${index} i USING gone g
+          WHERE i.cloud = g.cloud AND i.resource_type = g.resource_type AND i.type = g.type
+            AND i.public_id = g.public_id
         )
-        DELETE FROM ${index} i USING gone g
-        WHERE i.cloud = g.cloud AND i.resource_type = g.resource_type AND i.type = g.type
-          AND i.public_id = g.public_id`
+        DELETE FROM ${words} w USING gone g
+        WHERE w.cloud = g.cloud AND w.resource_type = g.resource_type AND w.type = g.type
+          AND w.public_id = g.public_id`
     }
 
     /** Writes the views that are newer than the stored ones; gives those it wrote. */
@@ -329,7 +393,47 @@ export const make = (
         const views = latest(c.upserts)
         if (views.length === 0) return
         const written = yield* upsert(views)
-        if (written.length > 0) yield* reindex(written)
+        if (written.length > 0) {
+          yield* reindex(written)
+          yield* Words.replace(sql, words, written)
+        }
+      })
+
+    const tables: Search.Tables = { assets, index, words }
+    const read = (q: ProjectionStore.SearchQuery) =>
+      Effect.map(
+        sql<AssetRow>`${Search.select(sql, tables, viewColumns, q)}`,
+        (rows) => rows.map(toView)
+      )
+
+    /** How many assets a part of a plan holds, counted up to `FEW_ENOUGH` and no further. */
+    const countUpTo = (cloud: string, plan: SearchPlan.Plan) =>
+      Effect.map(
+        sql<{ readonly n: number }>`SELECT count(*)::int AS n FROM (
+          ${Search.identities(sql, tables, cloud, plan)} LIMIT ${sql.literal(String(FEW_ENOUGH))}
+        ) part`,
+        (rows) => rows[0]?.n ?? 0
+      )
+
+    // An INTERSECT reads every part in full, so a conjunction whose narrowest part is small
+    // reads that part alone and checks the others on the views it gave: `a=1 AND b=2` costs
+    // what the rarer term holds, not the commoner.
+    const search = (q: ProjectionStore.SearchQuery) =>
+      Effect.gen(function*() {
+        const plan = q.plan
+        if (plan._tag === "And" && plan.plans.length > 1) {
+          const counted = yield* Effect.forEach(
+            plan.plans,
+            (part) => Effect.map(countUpTo(q.cloud, part), (count) => ({ part, count }))
+          )
+          counted.sort((a, b) => a.count - b.count)
+          if (counted[0]!.count < FEW_ENOUGH) {
+            const rest = counted.slice(1).map((c) => c.part)
+            const views = yield* read({ cloud: q.cloud, plan: counted[0]!.part })
+            return views.filter((view) => rest.every((part) => SearchPlan.matches(part, view)))
+          }
+        }
+        return yield* read(q)
       })
 
     /** A whole transaction, run again after a deadlock or a serialization failure. */
@@ -344,6 +448,7 @@ export const make = (
       get: (asset) => get(asset).pipe(Effect.mapError(failure("get"))),
       byContext: (q) => byContext(q).pipe(Effect.mapError(failure("byContext"))),
       list: (q) => list(q).pipe(Effect.mapError(failure("list"))),
+      search: (q) => search(q).pipe(Effect.mapError(failure("search"))),
       // The checkpoint starts at 0, so a commit at 0 or below is at or below it.
       commit: (c) => c.position <= 0 ? Effect.void : transaction("commit", commitIn(c)),
       checkpoint: (projection) =>
@@ -361,7 +466,7 @@ export const make = (
           "reset",
           Effect.zipRight(
             sql`DELETE FROM ${checkpoints} WHERE projection = ${projection}`,
-            sql`TRUNCATE ${index}, ${assets}`
+            sql`TRUNCATE ${index}, ${words}, ${assets}`
           )
         )
     })

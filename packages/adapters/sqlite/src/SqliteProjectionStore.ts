@@ -1,11 +1,17 @@
 /**
  * The projection store on a ctxlog SQLite file: one row per asset, an index row per context
- * pair, and a checkpoint per projection. Text compares with SQLite's BINARY collation, which on
- * UTF-8 is code point order, the order every ctxlog store sorts by.
+ * pair, an index row per word of each asset's public id and context values, and a checkpoint per
+ * projection. Text compares with SQLite's BINARY collation, which on UTF-8 is code point order,
+ * the order every ctxlog store sorts by.
+ *
+ * `search` answers every plan from these indexes alone: each leaf of the plan is one index
+ * lookup, `And` and `Or` are the INTERSECT and UNION of their parts, and only the views of the
+ * result are read. The one plan that reads the whole cloud is an empty `And`, which holds every
+ * asset.
  *
  * @since 0.1.0
  */
-import { AssetId, Errors, ProjectionStore } from "@ctxlog/core"
+import { AssetId, Errors, ProjectionStore, SearchPlan } from "@ctxlog/core"
 import type BetterSqlite3 from "better-sqlite3"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
@@ -43,6 +49,249 @@ const toView = (row: AssetRow): ProjectionStore.AssetView =>
   }, trusted)
 
 const idParams = (a: AssetId.AssetId) => [a.cloud, a.resourceType, a.type, a.publicId] as const
+
+/**
+ * Where a row of `ctxlog_words` was found. A separate column, because a context key may be any
+ * string, the empty one included, so no key can stand for the public id.
+ */
+const PUBLIC_ID = "p"
+const CONTEXT = "c"
+
+type WordRow = readonly [field: string, key: string, word: string]
+
+/** The rows of `ctxlog_words` that a view has, by a text that tells them apart. */
+const wordRows = (view: ProjectionStore.AssetView | undefined): Map<string, WordRow> => {
+  const rows = new Map<string, WordRow>()
+  if (view === undefined) return rows
+  for (const [key, word] of SearchPlan.wordsOf(view)) {
+    const row: WordRow = key === undefined ? [PUBLIC_ID, "", word] : [CONTEXT, key, word]
+    rows.set(JSON.stringify(row), row)
+  }
+  return rows
+}
+
+/** The columns that name an asset within its cloud: what every lookup of a search gives. */
+const IDENTITY = "resource_type, type, public_id"
+
+interface IdentityRow {
+  readonly resource_type: string
+  readonly type: string
+  readonly public_id: string
+}
+
+/**
+ * One statement and its parameters, in the order of its placeholders.
+ *
+ * @since 0.1.0
+ * @category search
+ */
+export interface SearchStatement {
+  readonly sql: string
+  readonly params: ReadonlyArray<unknown>
+}
+
+type Lookup = Exclude<SearchPlan.Plan, { readonly _tag: "And" | "Or" }>
+
+const bounded = (
+  column: string,
+  lower: SearchPlan.Bound | undefined,
+  upper: SearchPlan.Bound | undefined,
+  where: Array<string>,
+  params: Array<unknown>
+) => {
+  if (lower !== undefined) {
+    where.push(`${column} ${lower.inclusive ? ">=" : ">"} ?`)
+    params.push(lower.value)
+  }
+  if (upper !== undefined) {
+    where.push(`${column} ${upper.inclusive ? "<=" : "<"} ?`)
+    params.push(upper.value)
+  }
+}
+
+// A range rather than LIKE or GLOB: those fold case or read `%`, `_`, `*` as wildcards, and the
+// range is what an index seeks.
+const prefixed = (column: string, prefix: string, where: Array<string>, params: Array<unknown>) => {
+  const upper = SearchPlan.successor(prefix)
+  bounded(
+    column,
+    { value: prefix, inclusive: true },
+    upper === undefined ? undefined : { value: upper, inclusive: false },
+    where,
+    params
+  )
+}
+
+/** The identities of the assets a leaf of a plan holds, from one index. */
+const lookup = (cloud: string, plan: Lookup): SearchStatement => {
+  const where = ["cloud = ?"]
+  const params: Array<unknown> = [cloud]
+  const from = (table: string): SearchStatement => ({
+    sql: `SELECT ${IDENTITY} FROM ${table} WHERE ${where.join(" AND ")}`,
+    params
+  })
+  switch (plan._tag) {
+    case "Value":
+      where.push("key = ?", "value = ?")
+      params.push(plan.key, plan.value)
+      return from("ctxlog_context_index")
+    case "Key":
+      where.push("key = ?")
+      params.push(plan.key)
+      return from("ctxlog_context_index")
+    case "Range":
+      where.push("key = ?")
+      params.push(plan.key)
+      bounded("value", plan.lower, plan.upper, where, params)
+      return from("ctxlog_context_index")
+    case "Word": {
+      const field = plan.field
+      if (field._tag !== "Any") {
+        where.push("field = ?", "key = ?")
+        params.push(
+          field._tag === "PublicId" ? PUBLIC_ID : CONTEXT,
+          field._tag === "PublicId" ? "" : field.key
+        )
+      }
+      if (plan.prefix) prefixed("word", plan.word, where, params)
+      else {
+        where.push("word = ?")
+        params.push(plan.word)
+      }
+      return from("ctxlog_words")
+    }
+    case "PublicId":
+      if (plan.prefix) prefixed("public_id", plan.value, where, params)
+      else {
+        where.push("public_id = ?")
+        params.push(plan.value)
+      }
+      return from("ctxlog_assets")
+  }
+}
+
+interface Build {
+  readonly lookups: Array<string>
+  readonly params: Array<unknown>
+}
+
+/**
+ * A SELECT of the identities a plan holds. Each lookup is a MATERIALIZED common table
+ * expression, so that SQLite plans it alone: inside a compound it would pick the index that
+ * returns rows in the compound's sort order, such as every pair of a key for a range of its
+ * values, over the index that bounds the lookup. `compound` says the SELECT must be wrapped to
+ * be a term of another one, as SQLite takes no parentheses around the terms of a compound.
+ */
+const selectOf = (
+  cloud: string,
+  plan: SearchPlan.Plan,
+  build: Build
+): { readonly sql: string; readonly compound: boolean } => {
+  if ((plan._tag === "And" || plan._tag === "Or") && plan.plans.length > 0) {
+    if (plan.plans.length === 1) return selectOf(cloud, plan.plans[0]!, build)
+    const terms = plan.plans.map((p) => {
+      const term = selectOf(cloud, p, build)
+      return term.compound ? `SELECT * FROM (${term.sql})` : term.sql
+    })
+    return { sql: terms.join(plan._tag === "And" ? " INTERSECT " : " UNION "), compound: true }
+  }
+  // An empty And holds every asset and an empty Or none.
+  const { params, sql } = plan._tag === "And"
+    ? { sql: `SELECT ${IDENTITY} FROM ctxlog_assets WHERE cloud = ?`, params: [cloud] }
+    : plan._tag === "Or"
+    ? { sql: `SELECT ${IDENTITY} FROM ctxlog_assets WHERE cloud = ? AND 0`, params: [cloud] }
+    : lookup(cloud, plan)
+  const name = `t${build.lookups.length}`
+  build.lookups.push(`${name} AS MATERIALIZED (${sql})`)
+  build.params.push(...params)
+  return { sql: `SELECT * FROM ${name}`, compound: false }
+}
+
+/** The identities a plan holds, each once, as a WITH clause and the SELECT that follows it. */
+const identitiesOf = (cloud: string, plan: SearchPlan.Plan) => {
+  const build: Build = { lookups: [], params: [] }
+  const select = selectOf(cloud, plan, build)
+  // One lookup may give an asset more than once (a word in several of its values); a compound
+  // gives each once.
+  return {
+    sql: `WITH ${build.lookups.join(", ")}
+      ${select.compound ? select.sql : `SELECT DISTINCT * FROM (${select.sql})`}`,
+    params: build.params
+  }
+}
+
+/**
+ * The statement that gives the views a plan holds in a cloud, each once. The views are read by
+ * primary key for the identities the lookups give, never by a scan.
+ *
+ * @since 0.1.0
+ * @category search
+ */
+export const searchStatement = (cloud: string, plan: SearchPlan.Plan): SearchStatement => {
+  const { params, sql } = identitiesOf(cloud, plan)
+  return {
+    sql: `SELECT a.* FROM (${sql}) m CROSS JOIN ctxlog_assets a
+      ON a.cloud = ? AND a.resource_type = m.resource_type AND a.type = m.type
+        AND a.public_id = m.public_id`,
+    params: [...params, cloud]
+  }
+}
+
+/**
+ * How far one statement goes: SQLite takes at most 500 terms in a compound SELECT and nests
+ * subqueries a few hundred deep. A larger plan is answered a statement per part.
+ */
+const MAX_LOOKUPS = 256
+const MAX_DEPTH = 64
+
+/**
+ * A part of a conjunction that holds fewer assets than this is read alone, the others checked
+ * on its views; counting a part costs at most this many index rows.
+ */
+const FEW_ENOUGH = 20_000
+
+interface Size {
+  readonly lookups: number
+  readonly depth: number
+}
+
+const sizes = new WeakMap<SearchPlan.Plan, Size>()
+
+const sizeOf = (plan: SearchPlan.Plan): Size => {
+  const known = sizes.get(plan)
+  if (known !== undefined) return known
+  let size: Size = { lookups: 1, depth: 0 }
+  if ((plan._tag === "And" || plan._tag === "Or") && plan.plans.length > 0) {
+    const parts = plan.plans.map(sizeOf)
+    size = {
+      lookups: parts.reduce((n, p) => n + p.lookups, 0),
+      depth: 1 + parts.reduce((d, p) => Math.max(d, p.depth), 0)
+    }
+  }
+  sizes.set(plan, size)
+  return size
+}
+
+const fits = (plan: SearchPlan.Plan) => {
+  const size = sizeOf(plan)
+  return size.lookups <= MAX_LOOKUPS && size.depth <= MAX_DEPTH
+}
+
+const identityKey = (row: IdentityRow) =>
+  JSON.stringify([row.resource_type, row.type, row.public_id])
+
+const unionInto = (into: Map<string, IdentityRow>, other: ReadonlyMap<string, IdentityRow>) => {
+  for (const [key, row] of other) into.set(key, row)
+  return into
+}
+
+const intersectInto = (
+  into: Map<string, IdentityRow>,
+  other: ReadonlyMap<string, IdentityRow>
+) => {
+  for (const key of into.keys()) if (!other.has(key)) into.delete(key)
+  return into
+}
 
 /**
  * The store's synchronous operations, for the event log to call inside its own transaction
@@ -90,6 +339,16 @@ export const make = (db: Db): {
        (cloud, key, value, resource_type, type, public_id)
      VALUES (?, ?, ?, ?, ?, ?)`
   )
+  const wordStmt = db.prepare(
+    `INSERT OR IGNORE INTO ctxlog_words
+       (cloud, field, key, word, resource_type, type, public_id)
+     VALUES (?, ?, ?, ?, ?, ?, ?)`
+  )
+  const unwordStmt = db.prepare(
+    `DELETE FROM ctxlog_words
+     WHERE cloud = ? AND field = ? AND key = ? AND word = ?
+       AND resource_type = ? AND type = ? AND public_id = ?`
+  )
   const checkpointStmt = db.prepare(
     "SELECT position FROM ctxlog_checkpoints WHERE projection = ?"
   ).pluck()
@@ -110,15 +369,41 @@ export const make = (db: Db): {
     return row === undefined ? undefined : toView(row)
   }
 
+  /**
+   * Brings the words of an asset from those of `before` to those of `after`. Most changes touch
+   * one or two values, so writing only the difference keeps the rest of the asset's words as
+   * they are.
+   */
+  const reword = (
+    asset: AssetId.AssetId,
+    before: ProjectionStore.AssetView | undefined,
+    after: ProjectionStore.AssetView | undefined
+  ) => {
+    const had = wordRows(before)
+    const has = wordRows(after)
+    for (const [text, row] of had) {
+      if (!has.has(text)) {
+        unwordStmt.run(asset.cloud, ...row, asset.resourceType, asset.type, asset.publicId)
+      }
+    }
+    for (const [text, row] of has) {
+      if (!had.has(text)) {
+        wordStmt.run(asset.cloud, ...row, asset.resourceType, asset.type, asset.publicId)
+      }
+    }
+  }
+
   /** The body of a commit, for callers that are inside a transaction already. */
   const commitIn = (c: ProjectionStore.Commit) => {
     if (c.position <= checkpoint(c.projection)) return
     for (const asset of c.deletes) {
+      reword(asset, get(asset), undefined)
       deleteStmt.run(...idParams(asset))
       unindexStmt.run(...idParams(asset))
     }
     for (const view of c.upserts) {
       const id = idParams(view.asset)
+      reword(view.asset, get(view.asset), view)
       upsertStmt.run(
         ...id,
         view.revision,
@@ -200,7 +485,96 @@ export const make = (db: Db): {
     return (prepared(sql).all(...params) as Array<AssetRow>).map(toView)
   }
 
+  /** The identities a plan holds: one statement when it fits in one, else one per part. */
+  const identities = (cloud: string, plan: SearchPlan.Plan): Map<string, IdentityRow> => {
+    if (fits(plan) || (plan._tag !== "And" && plan._tag !== "Or")) {
+      const { params, sql } = identitiesOf(cloud, plan)
+      const rows = db.prepare(sql).all(...params) as Array<IdentityRow>
+      return new Map(rows.map((row) => [identityKey(row), row]))
+    }
+    // Neighbouring parts that fit are asked together, as a plan of the same kind, as long as
+    // they fit in one statement.
+    const parts: Array<SearchPlan.Plan> = []
+    let group: Array<SearchPlan.Plan> = []
+    let lookups = 0
+    const close = () => {
+      if (group.length > 0) {
+        parts.push(group.length === 1 ? group[0]! : { _tag: plan._tag, plans: group })
+      }
+      group = []
+      lookups = 0
+    }
+    for (const part of plan.plans) {
+      const size = sizeOf(part)
+      if (!fits(part) || size.depth >= MAX_DEPTH) {
+        parts.push(part)
+        continue
+      }
+      if (lookups + size.lookups > MAX_LOOKUPS) close()
+      group.push(part)
+      lookups += size.lookups
+    }
+    close()
+    let result: Map<string, IdentityRow> | undefined
+    for (const part of parts) {
+      const found = identities(cloud, part)
+      result = result === undefined
+        ? found
+        : plan._tag === "Or"
+        ? unionInto(result, found)
+        : intersectInto(result, found)
+      // Nothing more can join an empty intersection.
+      if (plan._tag === "And" && result.size === 0) break
+    }
+    return result ?? new Map()
+  }
+
+  // A plan in parts reads in one transaction, so that every part sees the same state of a file
+  // that other connections write.
+  const searchInParts = db.transaction((cloud: string, plan: SearchPlan.Plan) => {
+    const views: Array<ProjectionStore.AssetView> = []
+    for (const id of identities(cloud, plan).values()) {
+      const row = getStmt.get(cloud, id.resource_type, id.type, id.public_id)
+      // An identity comes from an index row, and the commit that removes a view removes it.
+      if (row !== undefined) views.push(toView(row as AssetRow))
+    }
+    return views
+  })
+
+  const read = (cloud: string, plan: SearchPlan.Plan) => {
+    if (!fits(plan)) return searchInParts(cloud, plan)
+    const { params, sql } = searchStatement(cloud, plan)
+    return (db.prepare(sql).all(...params) as Array<AssetRow>).map(toView)
+  }
+
+  /** How many assets a part of a plan holds, counted up to `FEW_ENOUGH` and no further. */
+  const countUpTo = (cloud: string, plan: SearchPlan.Plan) => {
+    const { params, sql } = identitiesOf(cloud, plan)
+    return db.prepare(`SELECT count(*) FROM (${sql} LIMIT ${FEW_ENOUGH})`).pluck()
+      .get(...params) as number
+  }
+
+  // Not cached as the listings are: the shapes of plans have no bound. An INTERSECT reads every
+  // part in full, so a conjunction whose narrowest part is small reads that part alone and checks
+  // the others on the views it gave: `a=1 AND b=2` costs what the rarer term holds, not the
+  // commoner.
+  const search = db.transaction((q: ProjectionStore.SearchQuery) => {
+    const plan = q.plan
+    if (plan._tag === "And" && plan.plans.length > 1 && plan.plans.every(fits)) {
+      const counted = plan.plans.map((part) => ({ part, count: countUpTo(q.cloud, part) }))
+      counted.sort((a, b) => a.count - b.count)
+      if (counted[0]!.count < FEW_ENOUGH) {
+        const rest = counted.slice(1).map((c) => c.part)
+        return read(q.cloud, counted[0]!.part).filter((view) =>
+          rest.every((part) => SearchPlan.matches(part, view))
+        )
+      }
+    }
+    return read(q.cloud, plan)
+  })
+
   const reset = db.transaction((projection: string) => {
+    db.prepare("DELETE FROM ctxlog_words").run()
     db.prepare("DELETE FROM ctxlog_context_index").run()
     db.prepare("DELETE FROM ctxlog_assets").run()
     db.prepare("DELETE FROM ctxlog_checkpoints WHERE projection = ?").run(projection)
@@ -216,6 +590,7 @@ export const make = (db: Db): {
     get: (asset) => attempt("get", () => Option.fromNullable(get(asset))),
     byContext: (q) => attempt("byContext", () => byContext(q)),
     list: (q) => attempt("list", () => list(q)),
+    search: (q) => attempt("search", () => search(q)),
     commit: (c) => attempt("commit", () => commit.immediate(c)),
     checkpoint: (projection) => attempt("checkpoint", () => checkpoint(projection)),
     saveCheckpoint: (projection, position) =>

@@ -108,6 +108,7 @@ const migrate = (db: Database.Database, filename: string) =>
     for (const migration of migrations) {
       if (migration.version <= current) continue
       db.exec(migration.sql)
+      migration.run?.(db)
       record.run(migration.version, migration.name, new Date().toISOString())
     }
   }).immediate()

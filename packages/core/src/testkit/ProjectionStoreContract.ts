@@ -11,6 +11,7 @@ import { ProjectionStore } from "../ProjectionStore.js"
 import type { AssetView } from "../ProjectionStore.js"
 import { type ContractCase, equal } from "./Expect.js"
 import { asset, awkwardIds, view } from "./fixtures.js"
+import * as SearchPlanContract from "./SearchPlanContract.js"
 
 const P = "assets"
 
@@ -339,5 +340,7 @@ export const cases: ReadonlyArray<ContractCase<ProjectionStore>> = [
       yield* put(1, view(asset("b"), []))
       yield* equal(Option.isSome(yield* store.get(asset("b"))), true, "commits start again from 0")
     })
-  )
+  ),
+
+  ...SearchPlanContract.cases
 ]

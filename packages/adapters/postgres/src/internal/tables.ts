@@ -37,25 +37,36 @@ export const qualified = (schema: string, table: string): string =>
 /** The first key of ctxlog's advisory locks ("ctxl"), so that they stay clear of a host's own. */
 const LOCK_SPACE = 0x6374786c
 
-// Not yet: versioned migrations. Tables are created as this release defines them and never
-// altered, so a later release that changes a column must add a migration step before it ships.
+// Not yet: versioned migrations. Tables are created as this release defines them and columns are
+// never altered, so a later release that changes a column must add a migration step before it
+// ships. A release may add a table, with indexes on the earlier ones: the statements run when any
+// table of the list is missing, so an index alone, on tables that all exist, would never be made.
 /**
  * Creates `tables` in `schema` (and the schema) with `ddl` unless they all exist; true when this
  * call created them. Idempotent: the statements must be `IF NOT EXISTS` forms, because a table
- * of the list may exist while another is missing.
+ * of the list may exist while another is missing, as in a schema of an earlier release.
+ *
+ * `fill` runs after the statements, in the same transaction and under the same lock, with the
+ * tables that were missing: a table that derives from others fills itself from their rows there,
+ * so that no process sees it empty next to tables that already hold data.
  */
 export const ensure = (
   sql: SqlClient.SqlClient,
   schema: string,
   tables: ReadonlyArray<string>,
-  ddl: ReadonlyArray<string>
+  ddl: ReadonlyArray<string>,
+  fill: (created: ReadonlySet<string>) => Effect.Effect<void, SqlError> = () => Effect.void
 ): Effect.Effect<boolean, SqlError> => {
-  const missing = Effect.map(
-    sql<{ readonly n: number }>`
-      SELECT count(*)::int AS n FROM pg_catalog.pg_tables
+  const absent = Effect.map(
+    sql<{ readonly tablename: string }>`
+      SELECT tablename FROM pg_catalog.pg_tables
       WHERE schemaname = ${schema} AND tablename = ANY(${tables}::text[])`,
-    (rows) => (rows[0]?.n ?? 0) < tables.length
+    (rows) => {
+      const present = new Set(rows.map((row) => row.tablename))
+      return new Set(tables.filter((table) => !present.has(table)))
+    }
   )
+  const missing = Effect.map(absent, (tables) => tables.size > 0)
   const schemaMissing = Effect.map(
     sql`SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = ${schema}`,
     (rows) => rows.length === 0
@@ -64,11 +75,13 @@ export const ensure = (
     Effect.gen(function*() {
       yield* sql`SELECT pg_advisory_xact_lock(${LOCK_SPACE}::int, hashtext(${schema}::text))`
       // Another process may have created them while this one waited for the lock.
-      if (!(yield* missing)) return false
+      const created = yield* absent
+      if (created.size === 0) return false
       // Checked first: CREATE SCHEMA IF NOT EXISTS still needs the CREATE privilege on the
       // database, which a role that owns only its schema lacks.
       if (yield* schemaMissing) yield* sql.unsafe(`CREATE SCHEMA ${quote(schema)}`)
       for (const statement of ddl) yield* sql.unsafe(statement)
+      yield* fill(created)
       return true
     })
   )
