@@ -204,6 +204,30 @@ describe("queries", () => {
   })
 })
 
+describe("context keys", () => {
+  it("lists the cloud's keys in order, by prefix and in pages, and refuses a bad limit", async () => {
+    await call("POST", "/api/v1/demo/commands/upload", {
+      public_id: "keys/1",
+      context: "kz_color=red|kz_size=M"
+    })
+    await call("POST", "/api/v1/demo/commands/upload", {
+      public_id: "keys/2",
+      context: "kz_color=blue|kz_caption=hi"
+    })
+    const all = await call("GET", "/api/v1/demo/keys?prefix=kz_")
+    expect(all).toEqual({ status: 200, body: { keys: ["kz_caption", "kz_color", "kz_size"] } })
+    const page = await call("GET", "/api/v1/demo/keys?prefix=kz_&after=kz_caption&limit=1")
+    expect(page.body).toEqual({ keys: ["kz_color"] })
+    const other = await call("GET", "/api/v1/other/keys?prefix=kz_", undefined, {
+      authorization: server.basic(keys[1])
+    })
+    expect(other.body).toEqual({ keys: [] })
+    const bad = await call("GET", "/api/v1/demo/keys?limit=0")
+    expect(bad.status).toBe(400)
+    expect(bad.body.error.message).toContain("limit")
+  })
+})
+
 describe("the OpenAPI document", () => {
   it("is served without credentials and describes every native route", async () => {
     const response = await fetch(`${server.origin}/openapi.json`)
@@ -220,6 +244,7 @@ describe("the OpenAPI document", () => {
       "/api/v1/{cloud}/history/{resource_type}/{type}/{public_id}",
       "/api/v1/{cloud}/assets",
       "/api/v1/{cloud}/head",
+      "/api/v1/{cloud}/keys",
       "/v1_1/{cloud}/context/stream"
     ]))
     // Every reference points at a schema that exists.

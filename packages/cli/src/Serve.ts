@@ -4,6 +4,7 @@
  *
  * @since 0.1.0
  */
+import * as ConsoleFiles from "@ctxlog/console"
 import type { Errors } from "@ctxlog/core"
 import { Ctxlog } from "@ctxlog/core"
 import * as Command from "@effect/cli/Command"
@@ -95,6 +96,7 @@ export const serve = Command.make(
           port: listenPort,
           host: listenHost,
           deliveryBase: file.delivery_base,
+          consoleDirectory: ConsoleFiles.directory,
           webhooks,
           deliver: !noDelivery,
           limits: {

@@ -8,7 +8,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type { AssetId } from "./AssetId.js"
-import { order } from "./AssetId.js"
+import { compareCodePoints, order } from "./AssetId.js"
 import { lowerBound as lowerBoundBy, SortedTerms } from "./internal/SortedTerms.js"
 import type { AssetView, Commit, ProjectionStoreShape, Scope } from "./ProjectionStore.js"
 import { ProjectionStore } from "./ProjectionStore.js"
@@ -153,7 +153,7 @@ export const makeSync = (): { readonly store: ProjectionStoreShape; readonly syn
     const id = view.asset.publicId
     out.set(`p${SEP}${cloud}${SEP}${id}`, [`P${SEP}${cloud}`, id])
     for (const { key, value } of view.context) {
-      out.set(`k${SEP}${cloud}${SEP}${key}`, undefined)
+      out.set(`k${SEP}${cloud}${SEP}${key}`, [`K${SEP}${cloud}`, key])
       out.set(`v${SEP}${cloud}${SEP}${key}${SEP}${value}`, [`V${SEP}${cloud}${SEP}${key}`, value])
     }
     for (const [key, word] of SearchPlan.wordsOf(view)) {
@@ -414,6 +414,21 @@ export const makeSync = (): { readonly store: ProjectionStoreShape; readonly syn
         )
       ),
     search: (q) => Effect.sync(() => Array.from(search(q.cloud, q.plan).values())),
+    keys: (q) =>
+      Effect.sync(() => {
+        const out: Array<string> = []
+        const set = terms.get(`K${SEP}${q.cloud}`)
+        if (!set || q.limit <= 0) return out
+        const [lower, upper] = prefixBounds(q.prefix ?? "")
+        const from = q.after !== undefined && compareCodePoints(q.after, lower.value) >= 0
+          ? { value: q.after, inclusive: false }
+          : lower
+        for (const key of set.range(from, q.prefix === undefined ? undefined : upper)) {
+          out.push(key)
+          if (out.length >= q.limit) break
+        }
+        return out
+      }),
     commit: (c) => Effect.sync(() => commit(c)),
     checkpoint: (projection) => Effect.sync(() => checkpoints.get(projection) ?? 0),
     saveCheckpoint: (projection, position) =>

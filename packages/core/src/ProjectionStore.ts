@@ -101,6 +101,19 @@ export interface SearchQuery {
  * @since 0.1.0
  * @category models
  */
+export interface KeysQuery {
+  readonly cloud: string
+  /** Only keys that start with this. */
+  readonly prefix?: string | undefined
+  /** Continue after this key. */
+  readonly after?: string | undefined
+  readonly limit: number
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
 export interface ProjectionStoreShape {
   /**
    * True when the event log that comes with this store updates the asset views inside its own
@@ -121,6 +134,8 @@ export interface ProjectionStoreShape {
   readonly search: (
     query: SearchQuery
   ) => Effect.Effect<ReadonlyArray<AssetView>, ProjectionStoreError>
+  /** The context keys the cloud's assets have, in code point order, each once. */
+  readonly keys: (query: KeysQuery) => Effect.Effect<ReadonlyArray<string>, ProjectionStoreError>
   readonly commit: (commit: Commit) => Effect.Effect<void, ProjectionStoreError>
   /** The last position committed by a projection; 0 when it has committed nothing. */
   readonly checkpoint: (projection: string) => Effect.Effect<number, ProjectionStoreError>

@@ -90,6 +90,20 @@ export interface QueriesShape {
   readonly transform: (asset: AssetId, transformation: string) => Effect.Effect<string, QueryError>
   /** Assets of a cloud that meet a search expression, sorted and paged. */
   readonly search: (options: Search.SearchOptions) => Effect.Effect<Search.SearchResult, QueryError>
+  /** The context keys in use in a cloud, in code point order: for suggestions. */
+  readonly keys: (options: KeysOptions) => Effect.Effect<ReadonlyArray<string>, QueryError>
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface KeysOptions {
+  readonly cloud: string
+  readonly prefix?: string | undefined
+  readonly after?: string | undefined
+  /** At most this many, from 1 to 500; 100 unless set. */
+  readonly limit?: number | undefined
 }
 
 /**
@@ -245,7 +259,20 @@ export const make = Effect.gen(function*() {
         })
     )
 
-  return Queries.of({ get, history, byContext, list, search, transform })
+  const keys: QueriesShape["keys"] = (options) => {
+    const limit = options.limit ?? 100
+    if (!Number.isSafeInteger(limit) || limit < 1 || limit > 500) {
+      return Effect.fail(
+        new InvalidQuery({
+          path: "limit",
+          detail: `must be a whole number from 1 to 500, got ${limit}`
+        })
+      )
+    }
+    return store.keys({ ...options, limit })
+  }
+
+  return Queries.of({ get, history, byContext, list, search, transform, keys })
 })
 
 /**

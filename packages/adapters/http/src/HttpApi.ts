@@ -12,11 +12,14 @@ import * as Cause from "effect/Cause"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Option from "effect/Option"
 import * as AdminApi from "./AdminApi.js"
 import type * as ApiEnv from "./ApiEnv.js"
 import * as ApiError from "./ApiError.js"
 import * as Body from "./Body.js"
 import * as ChangeStream from "./ChangeStream.js"
+import * as Console from "./Console.js"
+import * as ConsoleSessions from "./ConsoleSessions.js"
 import * as Credentials from "./Credentials.js"
 import * as NativeApi from "./NativeApi.js"
 import * as OpenApi from "./OpenApi.js"
@@ -28,7 +31,12 @@ import * as WebhookApi from "./WebhookApi.js"
  * @since 0.1.0
  * @category models
  */
-export interface Options extends ChangeStream.Options {}
+export interface Options extends ChangeStream.Options {
+  /** The built console to serve at `/console`; a page saying it is not built when absent. */
+  readonly console?: Console.Files | undefined
+  /** The console's sessions; new ones, held by this application, when absent. */
+  readonly sessions?: ConsoleSessions.ConsoleSessions | undefined
+}
 
 const CLOUD = /^[a-z0-9_-]{1,64}$/
 
@@ -60,6 +68,8 @@ const checkCloud = (cloud: string | undefined) =>
 const route = (
   env: ApiEnv.ApiEnv,
   options: Options,
+  files: Console.Files,
+  sessions: ConsoleSessions.ConsoleSessions,
   request: HttpServerRequest.HttpServerRequest,
   url: URL
 ): Effect.Effect<HttpServerResponse.HttpServerResponse, ApiError.ApiError> =>
@@ -68,7 +78,46 @@ const route = (
     const method = request.method
     const basic = (cloud: string) =>
       fromEither(Credentials.basic(env.credentials, request.headers.authorization, cloud))
+    /**
+     * The caller, by HTTP Basic or by a console session. A session sees only its own cloud,
+     * and anything but a read must carry its CSRF token, so that another site cannot make a
+     * signed-in browser change context; what a session changes is recorded as from the UI.
+     */
+    const authenticate = (cloud: string) =>
+      Effect.gen(function*() {
+        const cookie = ConsoleSessions.cookieValue(request.headers.cookie, ConsoleSessions.COOKIE)
+        if (request.headers.authorization !== undefined || cookie === undefined) {
+          return { principal: yield* basic(cloud), ui: false }
+        }
+        const session = sessions.find(cookie)
+        if (Option.isNone(session)) {
+          return yield* ApiError.unauthorized("the console session has ended; sign in again")
+        }
+        const principal = session.value.principal
+        if (principal.cloud !== cloud) {
+          return yield* ApiError.forbidden(`the session belongs to cloud ${principal.cloud}`)
+        }
+        if (method !== "GET" && method !== "HEAD") {
+          const origin = request.headers.origin
+          const host = request.headers.host
+          if (origin !== undefined && host !== undefined && !Console.sameHost(origin, host)) {
+            return yield* ApiError.forbidden("the request comes from another site")
+          }
+          if (!sessions.checkCsrf(session.value, request.headers["x-csrf-token"])) {
+            return yield* ApiError.forbidden("the request has no valid X-CSRF-Token header")
+          }
+        }
+        return { principal, ui: true }
+      })
     const [head, ...tail] = segments
+    if (head === "console") {
+      return yield* Console.handle(files, sessions, env.credentials, {
+        method,
+        rest: tail,
+        headers: request.headers,
+        body: Body.read(request, env.limits)
+      })
+    }
     if (head === "openapi.json" && tail.length === 0 && method === "GET") {
       return json(OpenApi.document)
     }
@@ -81,7 +130,7 @@ const route = (
       // The SDK encodes `resources/search` as one segment; split a leading segment like that.
       const rest = tail.slice(1).flatMap((s, i) => i === 0 ? s.split("/") : [s])
       if (rest[0] === "resources") {
-        const principal = yield* basic(cloud)
+        const { principal } = yield* authenticate(cloud)
         const body = yield* Body.read(request, env.limits)
         if (rest[1] === "search" && rest.length === 2) {
           if (method !== "POST" && method !== "GET") {
@@ -98,7 +147,7 @@ const route = (
         const query = Object.fromEntries(url.searchParams)
         yield* request.headers.authorization === undefined && query.signature !== undefined
           ? fromEither(Credentials.signed(env.credentials, query, cloud, { now: env.now() }))
-          : basic(cloud)
+          : authenticate(cloud)
         return yield* ChangeStream.handle(
           env.ctxlog,
           cloud,
@@ -123,7 +172,7 @@ const route = (
     }
     if (head === "api" && tail[0] === "v1") {
       const cloud = yield* checkCloud(tail[1])
-      const principal = yield* basic(cloud)
+      const { principal, ui } = yield* authenticate(cloud)
       const body = yield* Body.read(request, env.limits)
       const rest = tail.slice(2)
       if (rest[0] === "webhooks" && rest.length <= 2) {
@@ -139,7 +188,8 @@ const route = (
           rest,
           principal.apiKey,
           request.headers["idempotency-key"],
-          body
+          body,
+          ui ? "ui" : undefined
         )
       )
     }
@@ -155,11 +205,13 @@ const route = (
 export const make = (
   env: ApiEnv.ApiEnv,
   options: Options = {}
-): HttpApp.Default<never, HttpServerRequest.HttpServerRequest> =>
-  Effect.gen(function*() {
+): HttpApp.Default<never, HttpServerRequest.HttpServerRequest> => {
+  const files = options.console ?? Console.load(undefined)
+  const sessions = options.sessions ?? ConsoleSessions.make()
+  return Effect.gen(function*() {
     const request = yield* HttpServerRequest.HttpServerRequest
     const url = new URL(request.url, "http://localhost")
-    const [took, response] = yield* route(env, options, request, url).pipe(
+    const [took, response] = yield* route(env, options, files, sessions, request, url).pipe(
       Effect.catchTag("ApiError", (error) => Effect.succeed(ApiError.toResponse(error))),
       Effect.catchAllCause((cause) =>
         Effect.logError("a request failed unexpectedly", Cause.pretty(cause)).pipe(
@@ -175,3 +227,4 @@ export const make = (
     ).pipe(Effect.annotateLogs({ method: request.method, status: response.status }))
     return response
   })
+}

@@ -141,7 +141,8 @@ const runCommand = (
   name: string,
   apiKey: string,
   idempotencyKey: string | undefined,
-  body: Body.Body
+  body: Body.Body,
+  forcedSource: "ui" | undefined
 ) =>
   Effect.gen(function*() {
     if (!(COMMANDS as ReadonlyArray<string>).includes(name)) {
@@ -155,7 +156,7 @@ const runCommand = (
     if (given !== undefined && idempotencyKey !== undefined && given !== idempotencyKey) {
       return yield* ApiError.badRequest("command_id and the Idempotency-Key header differ")
     }
-    const source = json.source ?? "api"
+    const source = forcedSource ?? json.source ?? "api"
     if (source !== "api" && source !== "ui") {
       return yield* ApiError.badRequest(`source must be api or ui, got ${JSON.stringify(source)}`)
     }
@@ -269,7 +270,9 @@ export const handle = (
   rest: ReadonlyArray<string>,
   apiKey: string,
   idempotencyKey: string | undefined,
-  body: Body.Body
+  body: Body.Body,
+  /** Set for a console session: its commands are from the UI, whatever the body says. */
+  forcedSource?: "ui" | undefined
 ): Effect.Effect<unknown, ApiError.ApiError> => {
   const [first, ...tail] = rest
   const get = method === "GET"
@@ -280,6 +283,18 @@ export const handle = (
     )
   }
   if (first === "assets" && tail.length === 0 && get) return search(env, cloud, body)
+  if (first === "keys" && tail.length === 0 && get) {
+    return Effect.gen(function*() {
+      const limit = Body.string(body.fields, "limit")
+      const keys = yield* env.ctxlog.keys({
+        cloud,
+        prefix: Body.string(body.fields, "prefix"),
+        after: Body.string(body.fields, "after"),
+        limit: limit === undefined ? undefined : Number(limit)
+      }).pipe(Effect.mapError(ApiError.fromCore))
+      return { keys }
+    })
+  }
   if (first === "assets" && get) {
     return Effect.gen(function*() {
       const asset = yield* assetOf(cloud, tail)
@@ -311,7 +326,7 @@ export const handle = (
     })
   }
   if (first === "commands" && tail.length === 1 && method === "POST") {
-    return runCommand(env, cloud, tail[0]!, apiKey, idempotencyKey, body)
+    return runCommand(env, cloud, tail[0]!, apiKey, idempotencyKey, body, forcedSource)
   }
   return Effect.fail(
     ApiError.notFound(`${method} /api/v1/${cloud}/${rest.join("/")} is not served`)

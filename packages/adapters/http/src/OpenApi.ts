@@ -151,6 +151,22 @@ export const document = {
         responses: { "200": ok("AssetPage", "One page of assets"), ...errors }
       }
     },
+    "/api/v1/{cloud}/keys": {
+      get: {
+        summary: "The context keys in use in the cloud, in code point order (for suggestions)",
+        parameters: [
+          { name: "cloud", in: "path", required: true, schema: { type: "string" } },
+          { name: "prefix", in: "query", schema: { type: "string" } },
+          { name: "after", in: "query", schema: { type: "string" } },
+          {
+            name: "limit",
+            in: "query",
+            schema: { type: "integer", minimum: 1, maximum: 500, default: 100 }
+          }
+        ],
+        responses: { "200": ok("Keys", "The keys"), ...errors }
+      }
+    },
     "/api/v1/{cloud}/head": {
       get: {
         summary: "The log position of the last event",
@@ -306,6 +322,11 @@ export const document = {
         }
       },
       Head: { type: "object", properties: { position: { type: "integer" } } },
+      Keys: {
+        type: "object",
+        required: ["keys"],
+        properties: { keys: { type: "array", items: { type: "string" } } }
+      },
       Transformed: {
         type: "object",
         required: ["transformation", "url"],

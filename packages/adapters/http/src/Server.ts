@@ -19,6 +19,7 @@ import * as Layer from "effect/Layer"
 import * as Http from "node:http"
 import type * as ApiEnv from "./ApiEnv.js"
 import * as Body from "./Body.js"
+import * as Console from "./Console.js"
 import { Credentials, secretOf } from "./Credentials.js"
 import * as HttpApi from "./HttpApi.js"
 import * as WebhookDispatcher from "./WebhookDispatcher.js"
@@ -46,6 +47,8 @@ export interface Options {
   readonly now?: (() => number) | undefined
   /** How webhooks are delivered; see `WebhookDispatcher.Options`. */
   readonly webhooks?: Omit<WebhookDispatcher.Options, "apiSecretOf"> | undefined
+  /** The folder of the built web console, served at `/console`. */
+  readonly consoleDirectory?: string | undefined
   /** Whether this server delivers webhooks itself; true unless a separate `deliver` does. */
   readonly deliver?: boolean | undefined
 }
@@ -100,6 +103,7 @@ export const layer = (
         now: options.now ?? (() => Math.floor(Date.now() / 1000))
       }
       const app = HttpApi.make(env, {
+        console: Console.load(options.consoleDirectory),
         heartbeat: options.heartbeat,
         closing: Deferred.await(closing)
       })

@@ -631,6 +631,44 @@ export const make = (
         )
       })
 
+    /**
+     * Subjects have no distinct-token listing, so the keys are found by listing every key entry
+     * of the cloud (O(pairs), without values); a key long enough to be written as its hash is
+     * read from a view that has it.
+     */
+    const keys = (q: ProjectionStore.KeysQuery) =>
+      Effect.gen(function*() {
+        const op = "keys"
+        if (q.limit <= 0) return []
+        const listed = yield* keysUnder(op, index, `k.${encodeToken(q.cloud)}.*.*.*.*`)
+        const found = new Map<string, AssetId.AssetId | undefined>()
+        for (const key of listed) {
+          const token = key.split(".")[2]!
+          if (found.has(token)) continue
+          found.set(token, token.startsWith("_h") ? identityOf(key, 6, 1) : undefined)
+        }
+        const out = new Set<string>()
+        for (const [token, id] of found) {
+          if (id === undefined) {
+            const text = decodeToken(token)
+            if (Option.isSome(text)) out.add(text.value)
+            continue
+          }
+          const view = yield* readView(op, id)
+          for (const pair of view?.context ?? []) {
+            if (indexToken(pair.key) === token) out.add(pair.key)
+          }
+        }
+        const prefix = q.prefix ?? ""
+        return [...out]
+          .filter((key) =>
+            key.startsWith(prefix) &&
+            (q.after === undefined || AssetId.compareCodePoints(key, q.after) > 0)
+          )
+          .sort(AssetId.compareCodePoints)
+          .slice(0, q.limit)
+      })
+
     const readAll = (operation: string, changes: ReadonlyArray<Change>) =>
       Effect.forEach(changes, (change) => readStored(operation, change.asset), { concurrency })
 
@@ -745,6 +783,7 @@ export const make = (
       byContext,
       list,
       search,
+      keys,
       commit,
       checkpoint: (projection) => readCheckpoint("checkpoint", projection),
       saveCheckpoint: (projection, position) => advance("saveCheckpoint", projection, position),

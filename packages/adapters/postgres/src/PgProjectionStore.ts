@@ -284,6 +284,35 @@ export const make = (
       )
     }
 
+    // The index holds hashes of keys, not keys in order, so the cloud's distinct key hashes are
+    // walked one seek each, their keys read, and sorted here: a listing costs one seek per key
+    // of the cloud, not one step per pair.
+    const keys = (q: ProjectionStore.KeysQuery) =>
+      Effect.map(
+        sql<{ readonly key: string }>`
+          WITH RECURSIVE h(key_hash) AS (
+            SELECT (SELECT key_hash FROM ${index} WHERE cloud = ${q.cloud}
+              ORDER BY key_hash LIMIT 1)
+            UNION ALL
+            SELECT (SELECT key_hash FROM ${index} WHERE cloud = ${q.cloud}
+              AND key_hash > h.key_hash ORDER BY key_hash LIMIT 1)
+            FROM h WHERE h.key_hash IS NOT NULL
+          )
+          SELECT (SELECT key FROM ${index} i WHERE i.cloud = ${q.cloud}
+            AND i.key_hash = h.key_hash LIMIT 1) AS key
+          FROM h WHERE h.key_hash IS NOT NULL`,
+        (rows) => {
+          const prefix = q.prefix ?? ""
+          return rows.map((r) => r.key)
+            .filter((key) =>
+              key.startsWith(prefix) &&
+              (q.after === undefined || AssetId.compareCodePoints(key, q.after) > 0)
+            )
+            .sort(AssetId.compareCodePoints)
+            .slice(0, Math.max(0, q.limit))
+        }
+      )
+
     const list = (q: ProjectionStore.ListQuery) => {
       const where = [sql`a.cloud = ${q.cloud}`]
       if (q.prefix !== undefined && q.prefix !== "") {
@@ -449,6 +478,7 @@ export const make = (
       byContext: (q) => byContext(q).pipe(Effect.mapError(failure("byContext"))),
       list: (q) => list(q).pipe(Effect.mapError(failure("list"))),
       search: (q) => search(q).pipe(Effect.mapError(failure("search"))),
+      keys: (q) => keys(q).pipe(Effect.mapError(failure("keys"))),
       // The checkpoint starts at 0, so a commit at 0 or below is at or below it.
       commit: (c) => c.position <= 0 ? Effect.void : transaction("commit", commitIn(c)),
       checkpoint: (projection) =>

@@ -473,6 +473,33 @@ export const make = (db: Db): {
     return (prepared(sql).all(...params) as Array<AssetRow>).map(toView)
   }
 
+  // The keys are read by a walk over the index that seeks each next key, so listing them costs
+  // one seek per key, not one step per pair. The first seek starts at the prefix, or after the
+  // key a previous page ended with.
+  const keysFrom = (first: ">=" | ">") =>
+    db.prepare(
+      `WITH RECURSIVE k(key) AS (
+         SELECT (SELECT min(key) FROM ctxlog_context_index WHERE cloud = :cloud AND key ${first} :from)
+         UNION ALL
+         SELECT (SELECT min(key) FROM ctxlog_context_index WHERE cloud = :cloud AND key > k.key)
+         FROM k WHERE k.key IS NOT NULL AND (:upper IS NULL OR k.key < :upper)
+       )
+       SELECT key FROM k WHERE key IS NOT NULL AND (:upper IS NULL OR key < :upper) LIMIT :limit`
+    ).pluck()
+  const keysAtPrefix = keysFrom(">=")
+  const keysAfter = keysFrom(">")
+
+  const keys = (q: ProjectionStore.KeysQuery): ReadonlyArray<string> => {
+    if (q.limit <= 0) return []
+    const prefix = q.prefix ?? ""
+    const upper = prefix === "" ? null : SearchPlan.successor(prefix) ?? null
+    const after = q.after !== undefined && AssetId.compareCodePoints(q.after, prefix) >= 0
+      ? q.after
+      : undefined
+    const params = { cloud: q.cloud, from: after ?? prefix, upper, limit: q.limit }
+    return (after === undefined ? keysAtPrefix : keysAfter).all(params) as Array<string>
+  }
+
   const list = (q: ProjectionStore.ListQuery) => {
     const where = ["a.cloud = ?"]
     const params: Array<unknown> = [q.cloud]
@@ -591,6 +618,7 @@ export const make = (db: Db): {
     byContext: (q) => attempt("byContext", () => byContext(q)),
     list: (q) => attempt("list", () => list(q)),
     search: (q) => attempt("search", () => search(q)),
+    keys: (q) => attempt("keys", () => keys(q)),
     commit: (c) => attempt("commit", () => commit.immediate(c)),
     checkpoint: (projection) => attempt("checkpoint", () => checkpoint(projection)),
     saveCheckpoint: (projection, position) =>

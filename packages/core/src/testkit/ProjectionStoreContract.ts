@@ -342,5 +342,54 @@ export const cases: ReadonlyArray<ContractCase<ProjectionStore>> = [
     })
   ),
 
+  c(
+    "keys lists a cloud's context keys once each, in code point order, with prefix and paging",
+    Effect.gen(function*() {
+      const store = yield* ProjectionStore
+      yield* put(
+        1,
+        view(asset("a"), [{ key: "color", value: "red" }, { key: "sku", value: "1" }]),
+        view(asset("b"), [{ key: "color", value: "blue" }, { key: "Size", value: "M" }]),
+        view(asset("c"), [{ key: "colour", value: "x" }, { key: "日本", value: "y" }]),
+        view(asset("d"), [{ key: "k".repeat(200), value: "long" }]),
+        view(asset("e", { cloud: "other" }), [{ key: "secret", value: "1" }])
+      )
+      const all = ["Size", "color", "colour", "k".repeat(200), "sku", "日本"]
+      yield* equal(yield* store.keys({ cloud: "demo", limit: 100 }), all, "all keys")
+      yield* equal(
+        yield* store.keys({ cloud: "demo", prefix: "col", limit: 100 }),
+        ["color", "colour"],
+        "by prefix"
+      )
+      yield* equal(
+        yield* store.keys({ cloud: "demo", limit: 2 }),
+        ["Size", "color"],
+        "the first page"
+      )
+      yield* equal(
+        yield* store.keys({ cloud: "demo", after: "color", limit: 2 }),
+        ["colour", "k".repeat(200)],
+        "the next page"
+      )
+      yield* equal(
+        yield* store.keys({ cloud: "demo", prefix: "col", after: "color", limit: 5 }),
+        ["colour"],
+        "a page by prefix"
+      )
+      yield* equal(yield* store.keys({ cloud: "other", limit: 10 }), ["secret"], "other cloud")
+      yield* store.commit({
+        projection: P,
+        position: 2,
+        upserts: [view(asset("c"), [{ key: "日本", value: "z" }], { revision: 2, position: 2 })],
+        deletes: [asset("d")]
+      })
+      yield* equal(
+        yield* store.keys({ cloud: "demo", limit: 100 }),
+        ["Size", "color", "sku", "日本"],
+        "after a key is dropped and an asset deleted"
+      )
+    })
+  ),
+
   ...SearchPlanContract.cases
 ]

@@ -1,0 +1,2 @@
+/** The folder of the built console (index.html and its assets). */
+export declare const directory: string
