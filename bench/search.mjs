@@ -159,7 +159,9 @@ const program = Effect.gen(function*() {
     const ctx = yield* Layer.buildWithScope(PgStore.layer({ url, schema }), scope)
     yield* measure("PostgreSQL projection store", Context.get(ctx, ProjectionStore.ProjectionStore))
     yield* Scope.close(scope, Effect.void)
-    execFileSync("psql", ["-X", "-q", url, "-c", `DROP SCHEMA IF EXISTS ${schema} CASCADE`])
+    execFileSync("psql", ["-X", "-q", url, "-c", `DROP SCHEMA IF EXISTS ${schema} CASCADE`], {
+      stdio: "ignore"
+    })
   }
 })
 

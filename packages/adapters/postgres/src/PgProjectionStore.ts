@@ -156,7 +156,7 @@ const BACKFILL_PAGE = 1000
  * A part of a conjunction that holds fewer assets than this is read alone, the others checked
  * on its views; counting a part costs at most this many index rows.
  */
-const FEW_ENOUGH = 20_000
+const FEW_ENOUGH = 100_000
 
 /** The identities as four parallel arrays, for `unnest`. */
 const columns = (assets: ReadonlyArray<AssetId.AssetId>) => ({
@@ -435,14 +435,32 @@ export const make = (
         (rows) => rows.map(toView)
       )
 
-    /** How many assets a part of a plan holds, counted up to `FEW_ENOUGH` and no further. */
-    const countUpTo = (cloud: string, plan: SearchPlan.Plan) =>
+    /** How many assets a part of a plan holds, counted up to `limit` and no further. */
+    const countUpTo = (cloud: string, plan: SearchPlan.Plan, limit: number) =>
       Effect.map(
         sql<{ readonly n: number }>`SELECT count(*)::int AS n FROM (
-          ${Search.identities(sql, tables, cloud, plan)} LIMIT ${sql.literal(String(FEW_ENOUGH))}
+          ${Search.identities(sql, tables, cloud, plan)} LIMIT ${sql.literal(String(limit))}
         ) part`,
         (rows) => rows[0]?.n ?? 0
       )
+
+    /**
+     * The part of a conjunction that holds the fewest assets, if one holds fewer than
+     * `FEW_ENOUGH`. The parts are counted up to a bound that grows tenfold until one falls
+     * short of it, so finding a part of n assets costs about 10n index rows per part.
+     */
+    const narrowest = (cloud: string, parts: ReadonlyArray<SearchPlan.Plan>) =>
+      Effect.gen(function*() {
+        for (let bound = 100; bound <= FEW_ENOUGH; bound *= 10) {
+          const counted = yield* Effect.forEach(
+            parts,
+            (part) => Effect.map(countUpTo(cloud, part, bound), (count) => ({ part, count }))
+          )
+          const least = counted.reduce((a, b) => b.count < a.count ? b : a)
+          if (least.count < bound) return least.part
+        }
+        return undefined
+      })
 
     // An INTERSECT reads every part in full, so a conjunction whose narrowest part is small
     // reads that part alone and checks the others on the views it gave: `a=1 AND b=2` costs
@@ -451,14 +469,10 @@ export const make = (
       Effect.gen(function*() {
         const plan = q.plan
         if (plan._tag === "And" && plan.plans.length > 1) {
-          const counted = yield* Effect.forEach(
-            plan.plans,
-            (part) => Effect.map(countUpTo(q.cloud, part), (count) => ({ part, count }))
-          )
-          counted.sort((a, b) => a.count - b.count)
-          if (counted[0]!.count < FEW_ENOUGH) {
-            const rest = counted.slice(1).map((c) => c.part)
-            const views = yield* read({ cloud: q.cloud, plan: counted[0]!.part })
+          const least = yield* narrowest(q.cloud, plan.plans)
+          if (least !== undefined) {
+            const rest = plan.plans.filter((part) => part !== least)
+            const views = yield* read({ cloud: q.cloud, plan: least })
             return views.filter((view) => rest.every((part) => SearchPlan.matches(part, view)))
           }
         }

@@ -248,7 +248,7 @@ const MAX_DEPTH = 64
  * A part of a conjunction that holds fewer assets than this is read alone, the others checked
  * on its views; counting a part costs at most this many index rows.
  */
-const FEW_ENOUGH = 20_000
+const FEW_ENOUGH = 100_000
 
 interface Size {
   readonly lookups: number
@@ -574,11 +574,31 @@ export const make = (db: Db): {
     return (db.prepare(sql).all(...params) as Array<AssetRow>).map(toView)
   }
 
-  /** How many assets a part of a plan holds, counted up to `FEW_ENOUGH` and no further. */
-  const countUpTo = (cloud: string, plan: SearchPlan.Plan) => {
-    const { params, sql } = identitiesOf(cloud, plan)
-    return db.prepare(`SELECT count(*) FROM (${sql} LIMIT ${FEW_ENOUGH})`).pluck()
+  /**
+   * How many index rows a part of a plan has, counted up to `limit` and no further (an asset
+   * with a word in two values counts twice, which only makes the part look wider). A lookup is
+   * counted on its index directly: as a MATERIALIZED expression it would be read in full first.
+   */
+  const countUpTo = (cloud: string, plan: SearchPlan.Plan, limit: number) => {
+    const { params, sql } = plan._tag === "And" || plan._tag === "Or"
+      ? identitiesOf(cloud, plan)
+      : lookup(cloud, plan)
+    return db.prepare(`SELECT count(*) FROM (${sql} LIMIT ${limit})`).pluck()
       .get(...params) as number
+  }
+
+  /**
+   * The part of a conjunction that holds the fewest assets, if one holds fewer than
+   * `FEW_ENOUGH`. The parts are counted up to a bound that grows tenfold until one falls
+   * short of it, so finding a part of n assets costs about 10n index rows per part.
+   */
+  const narrowest = (cloud: string, parts: ReadonlyArray<SearchPlan.Plan>) => {
+    for (let bound = 100; bound <= FEW_ENOUGH; bound *= 10) {
+      const counted = parts.map((part) => ({ part, count: countUpTo(cloud, part, bound) }))
+      const least = counted.reduce((a, b) => b.count < a.count ? b : a)
+      if (least.count < bound) return least.part
+    }
+    return undefined
   }
 
   // Not cached as the listings are: the shapes of plans have no bound. An INTERSECT reads every
@@ -588,11 +608,10 @@ export const make = (db: Db): {
   const search = db.transaction((q: ProjectionStore.SearchQuery) => {
     const plan = q.plan
     if (plan._tag === "And" && plan.plans.length > 1 && plan.plans.every(fits)) {
-      const counted = plan.plans.map((part) => ({ part, count: countUpTo(q.cloud, part) }))
-      counted.sort((a, b) => a.count - b.count)
-      if (counted[0]!.count < FEW_ENOUGH) {
-        const rest = counted.slice(1).map((c) => c.part)
-        return read(q.cloud, counted[0]!.part).filter((view) =>
+      const least = narrowest(q.cloud, plan.plans)
+      if (least !== undefined) {
+        const rest = plan.plans.filter((part) => part !== least)
+        return read(q.cloud, least).filter((view) =>
           rest.every((part) => SearchPlan.matches(part, view))
         )
       }
