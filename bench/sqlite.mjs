@@ -52,6 +52,7 @@ const rawCommands = async (filename, n) => {
   const unindex = db.prepare(`DELETE FROM ctxlog_context_index
     WHERE cloud = ? AND resource_type = ? AND type = ? AND public_id = ?`)
   const index = db.prepare("INSERT OR IGNORE INTO ctxlog_context_index VALUES (?, ?, ?, ?, ?, ?)")
+  const word = db.prepare("INSERT OR IGNORE INTO ctxlog_words VALUES (?, ?, ?, ?, ?, ?, ?)")
   const save = db.prepare(`INSERT INTO ctxlog_checkpoints VALUES ('assets', ?)
     ON CONFLICT DO UPDATE SET position = excluded.position`)
   const context = [{ key: "caption", value: "New" }, { key: "product", value: "shirt" }]
@@ -81,6 +82,11 @@ const rawCommands = async (filename, n) => {
     asset.run(...id, revision, position, JSON.stringify(context), at, at)
     unindex.run(...id)
     for (const p of context) index.run("demo", p.key, p.value, "image", "upload", `raw${i}`)
+    // The words a search looks up: the public id's, and each value's under its key.
+    word.run("demo", "p", "", `raw${i}`, "image", "upload", `raw${i}`)
+    for (const p of context) {
+      word.run("demo", "c", p.key, p.value.toLowerCase(), "image", "upload", `raw${i}`)
+    }
     save.run(position)
   })
   const start = now()
@@ -181,10 +187,12 @@ const rawReplay = async (filename) => {
   const unindex = db.prepare(`DELETE FROM ctxlog_context_index
     WHERE cloud = ? AND resource_type = ? AND type = ? AND public_id = ?`)
   const index = db.prepare("INSERT OR IGNORE INTO ctxlog_context_index VALUES (?, ?, ?, ?, ?, ?)")
+  const word = db.prepare("INSERT OR IGNORE INTO ctxlog_words VALUES (?, ?, ?, ?, ?, ?, ?)")
   const save = db.prepare(`INSERT INTO ctxlog_checkpoints VALUES ('assets', ?)
     ON CONFLICT DO UPDATE SET position = excluded.position`)
   const started = now()
   db.transaction(() => {
+    db.prepare("DELETE FROM ctxlog_words").run()
     db.prepare("DELETE FROM ctxlog_context_index").run()
     db.prepare("DELETE FROM ctxlog_assets").run()
   }).immediate()
@@ -201,6 +209,10 @@ const rawReplay = async (filename) => {
         upsert.run(...id, e.revision, e.position, JSON.stringify(context), e.timestamp, e.timestamp)
         unindex.run(...id)
         for (const p of context) index.run(id[0], p.key, p.value, id[1], id[2], id[3])
+        word.run(id[0], "p", "", id[3].toLowerCase(), id[1], id[2], id[3])
+        for (const p of context) {
+          word.run(id[0], "c", p.key, p.value.toLowerCase(), id[1], id[2], id[3])
+        }
         after = e.position
         count++
       }
