@@ -166,7 +166,8 @@ describe("ctx serve", () => {
     expect(printed).toEqual({
       address: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/),
       cloud: "demo",
-      cloudinary_url: expect.stringMatching(/^cloudinary:\/\/\d{15}:\S+@demo\?upload_prefix=http/)
+      cloudinary_url: expect.stringMatching(/^cloudinary:\/\/\d{15}:\S+@demo\?upload_prefix=http/),
+      console: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/console$/)
     })
     running.child.kill("SIGTERM")
     expect((await running.exited).code).toBe(0)

@@ -66,7 +66,11 @@ describe("signing in to the console", () => {
   it("opens a session for the key's cloud in an HttpOnly, SameSite=Strict cookie", async () => {
     const session = await signIn()
     expect(session.status).toBe(200)
-    expect(session.body).toMatchObject({ cloud: "demo", api_key: demo.apiKey })
+    expect(session.body).toMatchObject({
+      cloud: "demo",
+      api_key: demo.apiKey,
+      limits: { max_context_length: 255, max_key_length: 1024, max_value_length: 1024 }
+    })
     expect(session.body.csrf_token).toMatch(/^[A-Za-z0-9_-]{40,}$/)
     expect(session.setCookie).toMatch(/^ctxlog_session=[A-Za-z0-9_-]{40,}; /)
     expect(session.setCookie).toContain("HttpOnly")

@@ -123,10 +123,16 @@ export const serve = Command.make(
             `${encodeURIComponent(Redacted.value(key.apiSecret))}@${key.cloud}` +
             `?upload_prefix=${origin}`
           if (globals.json) {
-            yield* Output.json({ address: origin, cloud: key.cloud, cloudinary_url: cloudinaryUrl })
+            yield* Output.json({
+              address: origin,
+              cloud: key.cloud,
+              cloudinary_url: cloudinaryUrl,
+              console: `${origin}/console`
+            })
           } else {
             yield* Output.line(`ctxlog serving on ${origin}`)
             yield* Output.line(`CLOUDINARY_URL=${cloudinaryUrl}`)
+            yield* Output.line(`console: ${origin}/console (sign in with the key and secret above)`)
           }
           yield* Effect.logInfo(`listening on ${origin}`).pipe(
             Effect.annotateLogs({ store: globals.store.replace(/\/\/[^@/]*@/, "//***@") })
@@ -142,8 +148,8 @@ export const serve = Command.make(
     })
 ).pipe(Command.withDescription(Help.describe(
   "Serve the Cloudinary-compatible HTTP API (Upload and Admin APIs, search), the native JSON " +
-    "API (/api/v1, described at /openapi.json) and live changes as server-sent events " +
-    "(/v1_1/<cloud>/context/stream), on the store of --store. Keys come from --config and " +
+    "API (/api/v1, described at /openapi.json), live changes as server-sent events " +
+    "(/v1_1/<cloud>/context/stream) and the web console (/console), on the store of --store. Keys come from --config and " +
     `${ServeConfig.KEYS_ENV_VAR} (cloudinary://<key>:<secret>@<cloud>, space-separated); ` +
     "without any, a key for --cloud is made once and kept in the store. Prints the address " +
     "and a ready-to-use CLOUDINARY_URL, logs each request on stderr, and stops gracefully on " +

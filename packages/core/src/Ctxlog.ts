@@ -49,6 +49,8 @@ export interface CtxlogShape extends Queries.QueriesShape {
   readonly rebuild: Projector.ProjectorShape["rebuild"]
   /** The log position of the last event. */
   readonly head: Effect.Effect<number, EventLogError>
+  /** The limits commands are held to, for clients that check input before they send it. */
+  readonly limits: Policy.Limits
 }
 
 /**
@@ -63,6 +65,7 @@ const make = (options: Options) =>
     const queries = yield* Queries.Queries
     const projector = yield* Projector.Projector
     const log = yield* EventLog
+    const limits = yield* Policy.Policy
     const wait = Duration.decode(options.projectionWait ?? "30 seconds")
 
     const execute: CtxlogShape["execute"] = (command) =>
@@ -83,7 +86,8 @@ const make = (options: Options) =>
       execute,
       notifications: (after = 0) => Notifier.stream(log, after),
       rebuild: projector.rebuild,
-      head: log.head
+      head: log.head,
+      limits
     })
   })
 

@@ -6,6 +6,7 @@
  *
  * @since 0.1.0
  */
+import type { Policy } from "@ctxlog/core"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -116,10 +117,17 @@ export interface Request {
   readonly body: Effect.Effect<Body.Body, ApiError.ApiError>
 }
 
-const sessionJson = (session: ConsoleSessions.Session) => ({
+const sessionJson = (session: ConsoleSessions.Session, limits: Policy.Limits) => ({
   cloud: session.principal.cloud,
   api_key: session.principal.apiKey,
-  csrf_token: session.csrfToken
+  csrf_token: session.csrfToken,
+  // The page checks what a person types against the same limits as the server.
+  limits: {
+    max_context_length: limits.maxContextLength,
+    max_key_length: limits.maxKeyLength,
+    max_value_length: limits.maxValueLength,
+    max_pairs: limits.maxPairs
+  }
 })
 
 const withCookie = (
@@ -143,6 +151,7 @@ export const handle = (
   files: Files,
   sessions: ConsoleSessions.ConsoleSessions,
   credentials: CredentialsShape,
+  limits: Policy.Limits,
   request: Request
 ): Effect.Effect<HttpServerResponse.HttpServerResponse, ApiError.ApiError> =>
   Effect.gen(function*() {
@@ -152,7 +161,7 @@ export const handle = (
       if (method === "GET") {
         const session = sessions.find(cookie)
         if (Option.isNone(session)) return yield* ApiError.unauthorized("not signed in")
-        return HttpServerResponse.unsafeJson(sessionJson(session.value), {
+        return HttpServerResponse.unsafeJson(sessionJson(session.value, limits), {
           headers: { "cache-control": "no-store" }
         })
       }
@@ -177,7 +186,7 @@ export const handle = (
           onRight: Effect.succeed
         })
         return withCookie(
-          HttpServerResponse.unsafeJson(sessionJson(session), {
+          HttpServerResponse.unsafeJson(sessionJson(session, limits), {
             headers: { "cache-control": "no-store" }
           }),
           session,

@@ -111,7 +111,7 @@ const route = (
       })
     const [head, ...tail] = segments
     if (head === "console") {
-      return yield* Console.handle(files, sessions, env.credentials, {
+      return yield* Console.handle(files, sessions, env.credentials, env.ctxlog.limits, {
         method,
         rest: tail,
         headers: request.headers,
