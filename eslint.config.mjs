@@ -58,6 +58,20 @@ export default tseslint.config(
     }
   },
   {
+    // The web console runs in the browser.
+    files: ["packages/console/src/**/*.ts"],
+    languageOptions: {
+      globals: Object.fromEntries(
+        (
+          "window document location history navigator fetch Response EventSource MessageEvent " +
+          "Event BeforeUnloadEvent CSS crypto Storage Node HTMLElement HTMLInputElement " +
+          "HTMLAnchorElement HTMLTimeElement HTMLUListElement URLSearchParams setTimeout " +
+          "clearTimeout"
+        ).split(" ").map((name) => [name, "readonly"])
+      )
+    }
+  },
+  {
     // The command line, the benchmarks and the examples print to the terminal by design.
     files: ["packages/cli/**/*.ts", "bench/**", ".ci/**/*.mjs", "examples/**/*.mjs"],
     rules: { "no-console": "off" }
