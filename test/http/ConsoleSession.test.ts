@@ -3,6 +3,9 @@
  * cloud per session, CSRF tokens on every change, and changes recorded as from the UI. The page
  * itself is tested in a real browser under test/console.
  */
+import { ConsoleSessions, Credentials } from "@ctxlog/http"
+import * as Either from "effect/Either"
+import * as Redacted from "effect/Redacted"
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -203,6 +206,29 @@ describe("a console session", () => {
       headers: { cookie: session.cookie }
     })
     expect(page.status).toBe(401)
+  })
+})
+
+describe("failed sign-ins", () => {
+  it("refuse an address after ten failures for fifteen minutes, and no other address", () => {
+    let clock = 0
+    const sessions = ConsoleSessions.make(() => clock)
+    const credentials = Either.getOrThrow(
+      Credentials.make([{ cloud: "demo", apiKey: "k", apiSecret: Redacted.make("right") }])
+    )
+    const status = (secret: string, client: string) =>
+      Either.match(sessions.signIn(credentials, "k", secret, client), {
+        onLeft: (error) => error.status,
+        onRight: () => 200
+      })
+    for (let i = 0; i < 10; i++) expect(status("wrong", "10.0.0.1")).toBe(401)
+    // Refused even with the right secret, so that guessing cannot go on.
+    expect(status("right", "10.0.0.1")).toBe(429)
+    const refusal = sessions.signIn(credentials, "k", "right", "10.0.0.1")
+    expect(Either.isLeft(refusal) && refusal.left.message).toMatch(/try again in 900 s/)
+    expect(status("right", "10.0.0.2")).toBe(200)
+    clock += 15 * 60_000 + 1
+    expect(status("right", "10.0.0.1")).toBe(200)
   })
 })
 

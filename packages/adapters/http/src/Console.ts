@@ -115,6 +115,8 @@ export interface Request {
   readonly rest: ReadonlyArray<string>
   readonly headers: Readonly<Record<string, string | undefined>>
   readonly body: Effect.Effect<Body.Body, ApiError.ApiError>
+  /** The address the request came from. */
+  readonly client: string
 }
 
 const sessionJson = (session: ConsoleSessions.Session, limits: Policy.Limits) => ({
@@ -181,7 +183,8 @@ export const handle = (
         if (apiSecret === undefined || apiSecret === "") {
           return yield* ApiError.badRequest("Missing required parameter - api_secret")
         }
-        const session = yield* Either.match(sessions.signIn(credentials, apiKey, apiSecret), {
+        const signedIn = sessions.signIn(credentials, apiKey, apiSecret, request.client)
+        const session = yield* Either.match(signedIn, {
           onLeft: Effect.fail,
           onRight: Effect.succeed
         })

@@ -2,7 +2,8 @@
  * Signed-in sessions of the web console, held in this process: a session is a random id in an
  * HttpOnly, SameSite=Strict cookie, the key it signed in with, and a CSRF token that every
  * request other than a read must echo in a header. A session ends when it signs out, after
- * eight idle hours, or when the process stops (then everyone signs in again).
+ * eight idle hours, or when the process stops (then everyone signs in again). An address that
+ * fails to sign in ten times in fifteen minutes is refused until the fifteen minutes are over.
  *
  * @since 0.1.0
  */
@@ -36,6 +37,15 @@ const IDLE_MS = 8 * 3_600_000
 /** Sessions kept at most; the least recently used one ends first beyond it. */
 const MAX_SESSIONS = 10_000
 
+/**
+ * Failed sign-ins one address may make in a window before it is refused until the window
+ * ends. Counted by address, not by key: a count by key would let anyone lock a key's owner out.
+ */
+const MAX_FAILURES = 10
+const FAILURE_WINDOW_MS = 15 * 60_000
+/** Addresses whose failures are remembered at most; the oldest is forgotten first. */
+const MAX_ADDRESSES = 10_000
+
 const token = () => randomBytes(32).toString("base64url")
 
 const sameText = (a: string, b: string) => {
@@ -49,11 +59,15 @@ const sameText = (a: string, b: string) => {
  * @category models
  */
 export interface ConsoleSessions {
-  /** Checks a key and secret, and opens a session for the key's cloud. */
+  /**
+   * Checks a key and secret, and opens a session for the key's cloud. `client` is the address
+   * the attempt came from, whose failures are counted.
+   */
   readonly signIn: (
     credentials: CredentialsShape,
     apiKey: string,
-    apiSecret: string
+    apiSecret: string,
+    client: string
   ) => Either.Either<Session, ApiError.ApiError>
   /** The live session a cookie names. */
   readonly find: (id: string | undefined) => Option.Option<Session>
@@ -70,22 +84,45 @@ export const make = (now: () => number = Date.now): ConsoleSessions => {
   // A Map keeps insertion order; a session is moved to the end when it is used, so the first
   // entry is always the least recently used one.
   const sessions = new Map<string, Session>()
+  const failures = new Map<string, { count: number; since: number }>()
+  const failed = (client: string, at: number) => {
+    const seen = failures.get(client)
+    if (seen === undefined || at - seen.since > FAILURE_WINDOW_MS) {
+      failures.delete(client)
+      failures.set(client, { count: 1, since: at })
+      while (failures.size > MAX_ADDRESSES) failures.delete(failures.keys().next().value!)
+    } else {
+      seen.count++
+    }
+    return Either.left(ApiError.unauthorized("wrong api key or secret"))
+  }
   return {
-    signIn: (credentials, apiKey, apiSecret) => {
+    signIn: (credentials, apiKey, apiSecret, client) => {
+      const at = now()
+      const seen = failures.get(client)
+      if (
+        seen !== undefined && seen.count >= MAX_FAILURES && at - seen.since <= FAILURE_WINDOW_MS
+      ) {
+        const wait = Math.ceil((seen.since + FAILURE_WINDOW_MS - at) / 1000)
+        return Either.left(
+          new ApiError.ApiError({
+            status: 429,
+            detail: `too many failed sign-ins from this address; try again in ${wait} s`
+          })
+        )
+      }
       const key = credentials.find(apiKey)
       if (Option.isNone(key)) {
         // Still compare, so that an unknown key takes as long as a wrong secret.
         sameText(apiSecret, apiSecret)
-        return Either.left(ApiError.unauthorized("wrong api key or secret"))
+        return failed(client, at)
       }
-      if (!sameText(apiSecret, Redacted.value(key.value.apiSecret))) {
-        return Either.left(ApiError.unauthorized("wrong api key or secret"))
-      }
+      if (!sameText(apiSecret, Redacted.value(key.value.apiSecret))) return failed(client, at)
       const session: Session = {
         id: token(),
         principal: key.value,
         csrfToken: token(),
-        lastSeen: now()
+        lastSeen: at
       }
       sessions.set(session.id, session)
       while (sessions.size > MAX_SESSIONS) sessions.delete(sessions.keys().next().value!)

@@ -115,7 +115,8 @@ const route = (
         method,
         rest: tail,
         headers: request.headers,
-        body: Body.read(request, env.limits)
+        body: Body.read(request, env.limits),
+        client: Option.getOrElse(request.remoteAddress, () => "unknown")
       })
     }
     if (head === "openapi.json" && tail.length === 0 && method === "GET") {
