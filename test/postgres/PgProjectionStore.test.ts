@@ -291,6 +291,24 @@ describe("PgProjectionStore", () => {
             `SELECT tablename FROM pg_tables WHERE schemaname = '${schema}' ORDER BY tablename`
           )
         ).toEqual(["assets", "checkpoints", "context_index", "settings", "words"])
+        expect(
+          yield* psql(
+            `SELECT tablename || ' ' || indexname FROM pg_indexes
+             WHERE schemaname = '${schema}' ORDER BY tablename, indexname`
+          )
+        ).toEqual([
+          "assets assets_by_created_at",
+          "assets assets_by_public_id",
+          "assets assets_pkey",
+          "checkpoints checkpoints_pkey",
+          "context_index context_index_by_key",
+          "context_index context_index_by_range",
+          "context_index context_index_by_value",
+          "context_index context_index_pkey",
+          "settings settings_pkey",
+          "words words_by_word",
+          "words words_pkey"
+        ])
 
         // They share the tables: what one writes, the others read.
         const [first, ...others] = contexts

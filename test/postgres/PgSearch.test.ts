@@ -38,13 +38,24 @@ const keysOf = (views: ReadonlyArray<ProjectionStore.AssetView>) =>
 const pad = (n: number) => String(n).padStart(5, "0")
 const COLORS = ["red", "green", "blue", "black", "white", "pink", "grey", "teal", "gold", "tan"]
 
+/** When view `n` of many was created: a minute after view `n - 1`. */
+const START = Date.parse("2026-01-01T00:00:00.000Z")
+const createdAt = (n: number) => START + n * 60_000
+
+/** A view as another created at `at`. */
+const createdOn = (view: ProjectionStore.AssetView, at: number) =>
+  new ProjectionStore.AssetView({ ...view, createdAt: new Date(at), updatedAt: new Date(at) })
+
 /** View `n` of many: every lookup below is selective, as a search in a large cloud is. */
 const numbered = (n: number) =>
-  Fixtures.view(Fixtures.asset(`p${pad(n)}`, { type: n % 2 === 0 ? "upload" : "private" }), [
-    { key: "sku", value: `SKU-${pad(n)}` },
-    { key: "title", value: `${COLORS[n % COLORS.length]} shirt w${n}` },
-    { key: "color", value: COLORS[n % COLORS.length]! }
-  ])
+  createdOn(
+    Fixtures.view(Fixtures.asset(`p${pad(n)}`, { type: n % 2 === 0 ? "upload" : "private" }), [
+      { key: "sku", value: `SKU-${pad(n)}` },
+      { key: "title", value: `${COLORS[n % COLORS.length]} shirt w${n}` },
+      { key: "color", value: COLORS[n % COLORS.length]! }
+    ]),
+    createdAt(n)
+  )
 
 /** The plan the server makes for the store's search, as text. */
 const explain = (sql: Sql, schema: string, plan: SearchPlan.Plan) => {
@@ -170,6 +181,34 @@ describe("PgProjectionStore search", () => {
               10
             ],
             [
+              "a range of creation times",
+              {
+                _tag: "CreatedAt",
+                lower: { value: createdAt(12_000), inclusive: false },
+                upper: { value: createdAt(12_007), inclusive: true }
+              },
+              "assets_by_created_at",
+              7
+            ],
+            [
+              "a lower bound of creation times",
+              { _tag: "CreatedAt", lower: { value: createdAt(19_990) + 0.5, inclusive: true } },
+              "assets_by_created_at",
+              9
+            ],
+            [
+              "an upper bound of creation times, with a word",
+              {
+                _tag: "And",
+                plans: [
+                  { _tag: "CreatedAt", upper: { value: createdAt(3), inclusive: false } },
+                  { _tag: "Word", field: { _tag: "Any" }, word: "shirt", prefix: false }
+                ]
+              },
+              "assets_by_created_at",
+              3
+            ],
+            [
               "a conjunction",
               {
                 _tag: "And",
@@ -255,6 +294,101 @@ describe("PgProjectionStore search", () => {
       })
     ))
 
+  it.live("finds views by creation time exactly, whatever the bounds", () =>
+    withSchema((schema) =>
+      Effect.gen(function*() {
+        const { store } = yield* open(schema)
+        // PostgreSQL holds years 0001 to 9999 of ISO text, so those are the views' times.
+        const times = [
+          Date.parse("0001-01-01T00:00:00.000Z"),
+          Date.parse("0001-01-01T00:00:00.001Z"),
+          Date.parse("1969-12-31T23:59:59.999Z"),
+          0,
+          1,
+          Date.parse("2026-12-01T00:00:00.000Z"),
+          Date.parse("2026-12-01T00:00:00.001Z"),
+          Date.parse("9999-12-31T23:59:59.998Z"),
+          Date.parse("9999-12-31T23:59:59.999Z")
+        ]
+        const views = times.map((at, i) =>
+          createdOn(
+            Fixtures.view(Fixtures.asset(`t${i}`), [{ key: "n", value: String(i % 2) }]),
+            at
+          )
+        )
+        yield* store.commit({ projection: P, position: 1, upserts: views, deletes: [] })
+        const values = [
+          ...times.flatMap((t) => [t - 1, t, t + 1, t - 0.5]),
+          Date.parse("0000-06-01T00:00:00.000Z"),
+          Date.parse("+010000-01-01T00:00:00.000Z"),
+          -8.64e15,
+          8.64e15,
+          -1e20,
+          1e20,
+          -Infinity,
+          Infinity,
+          NaN
+        ]
+        const bounds: Array<SearchPlan.TimeBound | undefined> = [
+          undefined,
+          ...values.flatMap((value) => [{ value, inclusive: true }, { value, inclusive: false }])
+        ]
+        const plans: Array<SearchPlan.Plan> = []
+        for (const lower of bounds) {
+          for (let u = 0; u < bounds.length; u += lower === undefined ? 1 : 5) {
+            const upper = bounds[u]
+            plans.push({
+              _tag: "CreatedAt",
+              ...(lower === undefined ? {} : { lower }),
+              ...(upper === undefined ? {} : { upper })
+            })
+          }
+        }
+        for (const value of values) {
+          const since: SearchPlan.Plan = { _tag: "CreatedAt", lower: { value, inclusive: true } }
+          plans.push({ _tag: "And", plans: [since, { _tag: "Value", key: "n", value: "1" }] })
+          plans.push({ _tag: "Or", plans: [since, { _tag: "Value", key: "n", value: "1" }] })
+        }
+        yield* Effect.forEach(plans, (plan) =>
+          Effect.map(store.search({ cloud: "demo", plan }), (found) => {
+            const expected = views.filter((v) =>
+              SearchPlan.matches(plan, v)
+            )
+            expect(keysOf(found), JSON.stringify(plan)).toEqual(keysOf(expected))
+          }), { concurrency: 8, discard: true })
+      })
+    ))
+
+  it.live("a schema with every table but the index of creation times gets it when opened", () =>
+    withSchema((schema) =>
+      Effect.gen(function*() {
+        const first = yield* open(schema)
+        const views = [0, 1, 2].map((n) => numbered(n))
+        yield* first.store.commit({ projection: P, position: 1, upserts: views, deletes: [] })
+        // As a schema of the release before the index looked.
+        yield* psql(`DROP INDEX "${schema}".assets_by_created_at`)
+        const indexed = psql(
+          `SELECT indexname FROM pg_indexes
+           WHERE schemaname = '${schema}' AND indexname = 'assets_by_created_at'`
+        )
+        expect(yield* indexed).toEqual([])
+
+        const [again, other] = yield* Effect.all([open(schema), open(schema)], {
+          concurrency: "unbounded"
+        })
+        expect(yield* indexed).toEqual(["assets_by_created_at"])
+        const plan: SearchPlan.Plan = {
+          _tag: "CreatedAt",
+          lower: { value: createdAt(1), inclusive: true }
+        }
+        for (const store of [again.store, other.store]) {
+          expect(keysOf(yield* store.search({ cloud: "demo", plan }))).toEqual(
+            keysOf(views.slice(1))
+          )
+        }
+      })
+    ))
+
   it.live("a schema of the first release gets a word index of its views when a store opens it", () =>
     withSchema((schema) =>
       Effect.gen(function*() {
@@ -278,6 +412,23 @@ describe("PgProjectionStore search", () => {
         const words = views.flatMap((v) => SearchPlan.wordsOf(v))
         expect(yield* psql(`SELECT count(*) FROM "${schema}".words`)).toEqual([
           String(words.length)
+        ])
+        expect(
+          yield* psql(
+            `SELECT indexname FROM pg_indexes WHERE schemaname = '${schema}' ORDER BY indexname`
+          )
+        ).toEqual([
+          "assets_by_created_at",
+          "assets_by_public_id",
+          "assets_pkey",
+          "checkpoints_pkey",
+          "context_index_by_key",
+          "context_index_by_range",
+          "context_index_by_value",
+          "context_index_pkey",
+          "settings_pkey",
+          "words_by_word",
+          "words_pkey"
         ])
 
         const plans: ReadonlyArray<SearchPlan.Plan> = [

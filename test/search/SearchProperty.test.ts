@@ -75,7 +75,15 @@ const term: FastCheck.Arbitrary<string> = FastCheck.oneof(
     [op, id]
   ) => `public_id${op}${quote(id)}`),
   FastCheck.constantFrom(...IDS).map((id) => `public_id=${prefixOf(id)}*`),
-  FastCheck.constantFrom("resource_type:video", "type=private", "created_at>1d")
+  FastCheck.constantFrom(
+    "resource_type:video",
+    "type=private",
+    "created_at>1d",
+    "created_at<=2d",
+    "created_at>=\"2026-12-02T00:00:00.000Z\"",
+    "created_at<\"2026-12-01T12:00:00Z\"",
+    "created_at:2026-12-02"
+  )
 )
 
 const expression: FastCheck.Arbitrary<string> = FastCheck.letrec<{ e: string }>((tie) => ({

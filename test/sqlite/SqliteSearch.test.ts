@@ -1,4 +1,4 @@
-import { Client, SearchPlan } from "@ctxlog/core"
+import { Client, ProjectionStore, SearchPlan } from "@ctxlog/core"
 import { Fixtures } from "@ctxlog/core/testkit"
 import { SqliteProjectionStore, SqliteStore } from "@ctxlog/sqlite"
 import { afterAll, describe, expect, it } from "@effect/vitest"
@@ -69,6 +69,40 @@ const wordRed: SearchPlan.Plan = {
 }
 const skuPrefix = SearchPlan.prefixRange("sku", "ABC")
 const idPrefix: SearchPlan.Plan = { _tag: "PublicId", value: "shirt", prefix: true }
+const DAY = 86_400_000
+const createdIn: SearchPlan.Plan = {
+  _tag: "CreatedAt",
+  lower: { value: Date.parse("2026-12-01T00:00:00.000Z"), inclusive: true },
+  upper: { value: Date.parse("2026-12-02T00:00:00.000Z"), inclusive: false }
+}
+const createdSince: SearchPlan.Plan = {
+  _tag: "CreatedAt",
+  lower: { value: Date.parse("2026-12-01T00:00:00.000Z"), inclusive: false }
+}
+
+/** Times whose ISO texts sort apart from their order: years before 0 and from 10000. */
+const edgeTimes = [
+  -8.64e15,
+  -8.64e15 + 1,
+  Date.parse("-271821-12-31T23:59:59.999Z"),
+  Date.parse("-271820-01-01T00:00:00.000Z"),
+  Date.parse("-010000-06-01T00:00:00.000Z"),
+  Date.parse("-000002-12-31T23:59:59.999Z"),
+  Date.parse("-000001-01-01T00:00:00.000Z"),
+  Date.parse("-000001-07-01T12:00:00.000Z"),
+  Date.parse("-000001-12-31T23:59:59.999Z"),
+  Date.parse("0000-01-01T00:00:00.000Z"),
+  Date.parse("0001-01-01T00:00:00.000Z"),
+  0,
+  Date.parse("2026-12-01T00:00:00.000Z"),
+  Date.parse("2026-12-01T00:00:00.001Z"),
+  Date.parse("9999-12-31T23:59:59.999Z"),
+  Date.parse("+010000-01-01T00:00:00.000Z"),
+  Date.parse("+010000-01-01T00:00:00.001Z"),
+  Date.parse("+123456-05-05T05:05:05.005Z"),
+  8.64e15 - 1,
+  8.64e15
+]
 
 describe("SQLite search plans", () => {
   it("looks a word up in the index of words", () => {
@@ -120,6 +154,83 @@ describe("SQLite search plans", () => {
     )
   })
 
+  it("seeks a range of creation times in the index of creation times", () => {
+    expect(queryPlan(createdIn)).toContainEqual(
+      "SEARCH ctxlog_assets USING COVERING INDEX ctxlog_assets_by_created_at " +
+        "(cloud=? AND created_at>? AND created_at<?)"
+    )
+    // A lower bound alone also seeks the years from 10000, whose texts sort before the others.
+    expect(queryPlan(createdSince)).toContainEqual(
+      "SEARCH ctxlog_assets USING COVERING INDEX ctxlog_assets_by_created_at " +
+        "(cloud=? AND created_at>?)"
+    )
+    const compound: SearchPlan.Plan = {
+      _tag: "And",
+      plans: [createdIn, { _tag: "Or", plans: [wordRed, createdSince] }]
+    }
+    for (const plan of [createdIn, createdSince, compound]) {
+      const steps = queryPlan(plan)
+      expectIndexed(steps)
+      expect(
+        tableReads(steps).filter((step) => step.includes("ctxlog_assets_by_created_at")).length
+      ).toBeGreaterThan(0)
+    }
+  })
+
+  it.effect("finds views by creation time exactly, in every year a Date holds", () =>
+    Effect.gen(function*() {
+      const db = yield* SqliteStore.open({ filename: file() })
+      const { store } = SqliteProjectionStore.make(db)
+      const timed = edgeTimes.map((at, i) =>
+        new ProjectionStore.AssetView({
+          ...Fixtures.view(Fixtures.asset(`t${i}`), [{ key: "n", value: String(i % 3) }]),
+          createdAt: new Date(at),
+          updatedAt: new Date(at)
+        })
+      )
+      yield* store.commit({ projection: "assets", position: 1, upserts: timed, deletes: [] })
+      const values = [
+        ...edgeTimes.flatMap((t) => [t - 1, t, t + 1, t + 0.5]),
+        -Infinity,
+        Infinity,
+        NaN,
+        -1e20,
+        1e20,
+        Date.parse("2026-12-01T00:00:00.000Z") - DAY
+      ]
+      const bounds: Array<SearchPlan.TimeBound | undefined> = [
+        undefined,
+        ...values.flatMap((value) => [{ value, inclusive: true }, { value, inclusive: false }])
+      ]
+      const check = (plan: SearchPlan.Plan) =>
+        Effect.map(store.search({ cloud: "demo", plan }), (found) => {
+          const want = timed.filter((v) => SearchPlan.matches(plan, v)).map((v) => v.asset.key)
+          expect(keysOf(found), JSON.stringify(plan)).toEqual(want.sort())
+        })
+      for (const lower of bounds) {
+        for (let u = 0; u < bounds.length; u += lower === undefined ? 1 : 7) {
+          const upper = bounds[u]
+          yield* check({
+            _tag: "CreatedAt",
+            ...(lower === undefined ? {} : { lower }),
+            ...(upper === undefined ? {} : { upper })
+          })
+        }
+      }
+      for (const value of values) {
+        for (const inclusive of [true, false]) {
+          const bound = { value, inclusive }
+          // Alone, as the narrowest part of a conjunction, and in a compound statement.
+          const since: SearchPlan.Plan = { _tag: "CreatedAt", lower: bound }
+          const until: SearchPlan.Plan = { _tag: "CreatedAt", upper: bound }
+          yield* check({ _tag: "And", plans: [since, { _tag: "Value", key: "n", value: "1" }] })
+          yield* check({ _tag: "Or", plans: [until, { _tag: "Value", key: "n", value: "1" }] })
+          yield* check({ _tag: "And", plans: [since, until] })
+        }
+      }
+      db.close()
+    }))
+
   it.effect("answers a plan larger than one statement takes, wide or deep", () =>
     Effect.gen(function*() {
       const leaves: Array<SearchPlan.Plan> = [
@@ -164,7 +275,7 @@ describe("SQLite words of a file from before them", () => {
     // What a file at version 2 looked like: no words and no index of public ids.
     old.exec(
       `DROP TABLE ctxlog_words; DROP INDEX ctxlog_assets_by_public_id;
-       DELETE FROM ctxlog_migrations WHERE version = 3`
+       DROP INDEX ctxlog_assets_by_created_at; DELETE FROM ctxlog_migrations WHERE version >= 3`
     )
     old.close()
 
@@ -192,7 +303,7 @@ describe("SQLite words of a file from before them", () => {
       }).pipe(Effect.provide(SqliteStore.layer({ filename })))
     )
     expect(found).toEqual({
-      versions: [1, 2, 3],
+      versions: [1, 2, 3, 4],
       // blue, bag; navy, blue; straße, 日本; other; red
       words: 8,
       blue: ["Blue Bag"],

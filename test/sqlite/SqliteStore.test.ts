@@ -125,8 +125,8 @@ describe("SqliteStore", () => {
     const ctx = await Client.open({ store: SqliteStore.layer({ filename }) })
     await ctx.close()
     const db = new Database(filename)
-    expect(db.prepare("SELECT version FROM ctxlog_migrations").pluck().all()).toEqual([1, 2, 3])
-    expect(SqliteStore.SCHEMA_VERSION).toBe(3)
+    expect(db.prepare("SELECT version FROM ctxlog_migrations").pluck().all()).toEqual([1, 2, 3, 4])
+    expect(SqliteStore.SCHEMA_VERSION).toBe(4)
     db.prepare("INSERT INTO ctxlog_migrations VALUES (99, 'future', 'then')").run()
     db.close()
     await expect(Client.open({ store: SqliteStore.layer({ filename }) })).rejects.toMatchObject({
@@ -144,14 +144,19 @@ describe("SqliteStore", () => {
     // What a file written before the settings table looked like.
     db.exec(
       `DROP TABLE ctxlog_settings; DROP TABLE ctxlog_words; DROP INDEX ctxlog_assets_by_public_id;
-       DELETE FROM ctxlog_migrations WHERE version >= 2`
+       DROP INDEX ctxlog_assets_by_created_at; DELETE FROM ctxlog_migrations WHERE version >= 2`
     )
     db.close()
     const reopened = await Client.open({ store: SqliteStore.layer({ filename }) })
     expect((await reopened.get("kept")).revision).toBe(1)
     await reopened.close()
     const check = new Database(filename)
-    expect(check.prepare("SELECT version FROM ctxlog_migrations").pluck().all()).toEqual([1, 2, 3])
+    expect(check.prepare("SELECT version FROM ctxlog_migrations").pluck().all()).toEqual([
+      1,
+      2,
+      3,
+      4
+    ])
     expect(check.prepare("SELECT count(*) FROM ctxlog_settings").pluck().get()).toBe(0)
     check.close()
   })

@@ -19,6 +19,35 @@ const SEP = "\u0000"
 /** A term set and the term an index list is for. */
 type Term = readonly [set: string, term: string]
 
+/** The widest time a `Date` holds, in milliseconds either side of the epoch. */
+const MAX_TIME = 8.64e15
+
+/** A creation time as text that sorts as the time does: 17 digits, from 0 at -MAX_TIME. */
+const timeText = (ms: number) => String(ms + MAX_TIME).padStart(17, "0")
+
+/**
+ * The bounds of a creation-time range over `time text + SEP + asset key` terms; none when no
+ * time can lie in it.
+ */
+const timeBounds = (
+  lower: SearchPlan.TimeBound | undefined,
+  upper: SearchPlan.TimeBound | undefined
+): readonly [SearchPlan.Bound | undefined, SearchPlan.Bound | undefined] | undefined => {
+  if (lower !== undefined && lower.value > MAX_TIME) return undefined
+  if (upper !== undefined && upper.value < -MAX_TIME) return undefined
+  const from = lower === undefined || lower.value < -MAX_TIME
+    ? undefined
+    : lower.inclusive
+    ? { value: timeText(lower.value), inclusive: true }
+    : { value: SearchPlan.successor(timeText(lower.value))!, inclusive: true }
+  const to = upper === undefined || upper.value > MAX_TIME
+    ? undefined
+    : upper.inclusive
+    ? { value: SearchPlan.successor(timeText(upper.value))!, inclusive: false }
+    : { value: timeText(upper.value), inclusive: false }
+  return [from, to]
+}
+
 const wordField = (field: SearchPlan.WordField) =>
   field._tag === "PublicId" ? "p" : field._tag === "Context" ? `c${SEP}${field.key}` : ""
 
@@ -141,6 +170,33 @@ export const makeSync = (): { readonly store: ProjectionStoreShape; readonly syn
 
   /** Distinct values of a key, words of a field, public ids: the terms of range lookups. */
   const terms = new Map<string, SortedTerms>()
+  /** Per cloud, `time text + SEP + asset key` of every asset, for ranges of creation times. */
+  const created = new Map<string, SortedTerms>()
+
+  const createdTerm = (view: AssetView) =>
+    `${timeText(view.createdAt.getTime())}${SEP}${view.asset.key}`
+
+  const enterCreated = (view: AssetView) => {
+    let set = created.get(view.asset.cloud)
+    if (!set) created.set(view.asset.cloud, set = new SortedTerms())
+    set.add(createdTerm(view))
+  }
+
+  const leaveCreated = (view: AssetView) => created.get(view.asset.cloud)?.remove(createdTerm(view))
+
+  /** The views created within a range, in time order. */
+  const createdIn = function*(
+    cloud: string,
+    lower: SearchPlan.TimeBound | undefined,
+    upper: SearchPlan.TimeBound | undefined
+  ): Generator<AssetView> {
+    const bounds = timeBounds(lower, upper)
+    const set = created.get(cloud)
+    if (bounds === undefined || set === undefined) return
+    for (const term of set.range(bounds[0], bounds[1])) {
+      yield views.get(term.slice(term.indexOf(SEP) + 1))!
+    }
+  }
 
   /**
    * The index lists a view is in, each with the sorted term set that lists the term it is for
@@ -201,6 +257,10 @@ export const makeSync = (): { readonly store: ProjectionStoreShape; readonly syn
     const old = views.get(key)
     views.set(key, view)
     const next = entriesOf(view)
+    if (old === undefined || old.createdAt.getTime() !== view.createdAt.getTime()) {
+      if (old !== undefined) leaveCreated(old)
+      enterCreated(view)
+    }
     if (old === undefined) {
       enter(cloudKey(view), view.asset, key)
       for (const [k, term] of next) enter(k, view.asset, key, term)
@@ -216,6 +276,7 @@ export const makeSync = (): { readonly store: ProjectionStoreShape; readonly syn
     const old = views.get(key)
     if (!old) return
     leave(cloudKey(old), old.asset, key)
+    leaveCreated(old)
     for (const [k, term] of entriesOf(old)) leave(k, old.asset, key, term)
     views.delete(key)
   }
@@ -321,6 +382,11 @@ export const makeSync = (): { readonly store: ProjectionStoreShape; readonly syn
             all
           )
           : sizeOf(`p${SEP}${cloud}${SEP}${plan.value}`)
+      case "CreatedAt": {
+        let n = 0
+        for (const _ of createdIn(cloud, plan.lower, plan.upper)) if (++n > COUNTED) return all
+        return n
+      }
       case "And":
         return Math.min(...plan.plans.map((p) => estimate(cloud, p)))
       case "Or":
@@ -366,6 +432,9 @@ export const makeSync = (): { readonly store: ProjectionStoreShape; readonly syn
         else ranged(`P${SEP}${cloud}`, listKey, ...prefixBounds(plan.value), out)
         break
       }
+      case "CreatedAt":
+        for (const view of createdIn(cloud, plan.lower, plan.upper)) out.set(view.asset.key, view)
+        break
       case "Or":
         for (const p of plan.plans) for (const [k, v] of search(cloud, p)) out.set(k, v)
         break
@@ -440,6 +509,7 @@ export const makeSync = (): { readonly store: ProjectionStoreShape; readonly syn
         views.clear()
         index.clear()
         terms.clear()
+        created.clear()
         checkpoints.delete(projection)
       })
   })

@@ -55,8 +55,8 @@ const PAGE = 500
 
 /**
  * The assets that may match: the store's answer to the expression's plan, or every asset of
- * the cloud when the expression has none (a bare `NOT`, or only terms on `type`,
- * `resource_type` or `created_at`, which no store indexes).
+ * the cloud when the expression has none (a bare `NOT`, or only terms on `type` and
+ * `resource_type` or an exact `created_at`, which no store indexes).
  */
 const candidates = (
   store: ProjectionStoreShape,
@@ -142,7 +142,7 @@ export const run = (
     const sortBy = options.sortBy ?? "created_at"
     const descending = (options.direction ?? (sortBy === "created_at" ? "desc" : "asc")) === "desc"
     const order = compareViews(sortBy, descending)
-    const found = (yield* candidates(store, options.cloud, SearchPlan.of(expression)))
+    const found = (yield* candidates(store, options.cloud, SearchPlan.of(expression, now)))
       .filter((view) => SearchExpression.matches(expression, view, now))
       .sort(order)
     let start = 0

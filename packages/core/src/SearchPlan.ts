@@ -2,12 +2,12 @@
  * What a projection store's indexes can answer of a search expression. `of` turns an expression
  * into a plan whose answer holds every asset the expression matches (and may hold more); the
  * search then checks each asset of that answer against the expression itself. An expression with
- * no plan (a bare `NOT`, a term on `type`, `resource_type` or `created_at` alone) is answered by
- * reading the cloud's assets.
+ * no plan (a bare `NOT`, a term on `type` or `resource_type`, or an exact `created_at`, alone)
+ * is answered by reading the cloud's assets.
  *
  * The leaves are lookups that a sorted index answers: a key, a key and value, a range of one
- * key's values, a word of the values of one key, of the public id or of any of them, and a public
- * id or a prefix of it. Strings compare in code point order, as UTF-8 bytes do in a database.
+ * key's values, a word of the values of one key, of the public id or of any of them, a public
+ * id or a prefix of it, and a range of creation times. Strings compare in code point order, as UTF-8 bytes do in a database.
  * `matches` is the meaning of a plan, which every store's answer must equal.
  *
  * @since 0.1.0
@@ -16,7 +16,7 @@ import * as AssetId from "./AssetId.js"
 import * as Context from "./Context.js"
 import type { AssetView } from "./ProjectionStore.js"
 import type { Expression } from "./SearchExpression.js"
-import { words } from "./SearchExpression.js"
+import { timeOf, words } from "./SearchExpression.js"
 
 /**
  * @since 0.1.0
@@ -26,6 +26,30 @@ export interface Bound {
   readonly value: string
   readonly inclusive: boolean
 }
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface TimeBound {
+  /** Milliseconds since the epoch. */
+  readonly value: number
+  readonly inclusive: boolean
+}
+
+/**
+ * Whether a time lies between the bounds of a `CreatedAt` plan.
+ *
+ * @since 0.1.0
+ * @category ranges
+ */
+export const inTimeRange = (
+  at: number,
+  lower: TimeBound | undefined,
+  upper: TimeBound | undefined
+): boolean =>
+  (lower === undefined || at > lower.value || (lower.inclusive && at === lower.value)) &&
+  (upper === undefined || at < upper.value || (upper.inclusive && at === upper.value))
 
 /**
  * Where a word is looked for: the values of one context key, the public id, or both of those
@@ -67,6 +91,15 @@ export type Plan =
   }
   /** Assets whose public id is `value`, or starts with it when `prefix` is set. */
   | { readonly _tag: "PublicId"; readonly value: string; readonly prefix: boolean }
+  /**
+   * Assets created between the bounds, in milliseconds since the epoch; a missing bound is
+   * open.
+   */
+  | {
+    readonly _tag: "CreatedAt"
+    readonly lower?: TimeBound | undefined
+    readonly upper?: TimeBound | undefined
+  }
   | { readonly _tag: "And"; readonly plans: ReadonlyArray<Plan> }
   | { readonly _tag: "Or"; readonly plans: ReadonlyArray<Plan> }
 
@@ -175,6 +208,8 @@ export const matches = (plan: Plan, view: AssetView): boolean => {
       return plan.prefix
         ? view.asset.publicId.startsWith(plan.value)
         : view.asset.publicId === plan.value
+    case "CreatedAt":
+      return inTimeRange(view.createdAt.getTime(), plan.lower, plan.upper)
     case "And":
       return plan.plans.every((p) => matches(p, view))
     case "Or":
@@ -208,12 +243,13 @@ const flatten = (tag: "And" | "Or", plans: ReadonlyArray<Plan>): Array<Plan> =>
   plans.flatMap((p) => p._tag === tag ? p.plans : [p])
 
 /**
- * The plan of an expression, or none when the expression bounds no index lookup.
+ * The plan of an expression, or none when the expression bounds no index lookup; `now` anchors
+ * ages such as `created_at>1w`.
  *
  * @since 0.1.0
  * @category planning
  */
-export const of = (expression: Expression): Plan | undefined => {
+export const of = (expression: Expression, now = Date.now()): Plan | undefined => {
   switch (expression._tag) {
     case "All":
     case "Not":
@@ -245,15 +281,26 @@ export const of = (expression: Expression): Plan | undefined => {
         if (operator === "=") return { _tag: "PublicId", value, prefix }
         if (operator === ":") return wordPlan(field, value, prefix)
       }
+      if (field._tag === "CreatedAt" && operator !== "=" && operator !== ":") {
+        // An exact or partial date (`created_at:2026-12`) stays a filter.
+        const at = timeOf(value, now)
+        if (at === undefined) return undefined
+        const bound = { value: at, inclusive: operator === "<=" || operator === ">=" }
+        return operator === "<" || operator === "<="
+          ? { _tag: "CreatedAt", upper: bound }
+          : { _tag: "CreatedAt", lower: bound }
+      }
       return undefined
     }
     case "And": {
-      const parts = [of(expression.left), of(expression.right)].filter((p) => p !== undefined)
+      const parts = [of(expression.left, now), of(expression.right, now)].filter((p) =>
+        p !== undefined
+      )
       return parts.length === 0 ? undefined : and(flatten("And", parts))
     }
     case "Or": {
-      const left = of(expression.left)
-      const right = of(expression.right)
+      const left = of(expression.left, now)
+      const right = of(expression.right, now)
       if (left === undefined || right === undefined) return undefined
       return { _tag: "Or", plans: flatten("Or", [left, right]) }
     }

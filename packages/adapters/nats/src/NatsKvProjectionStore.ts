@@ -535,7 +535,7 @@ export const make = (
      * server; a range of values, a public id prefix and the words of public ids are decided here
      * from the tokens of the keys listed (no view is read for them); words of context values
      * have no index here, so they are bounded by the key when it is known and by the whole cloud
-     * when it is not.
+     * when it is not, and creation times are only in the views.
      */
     const candidateIds = (
       op: string,
@@ -591,6 +591,9 @@ export const make = (
                 ? words.some((w) => w.startsWith(plan.word))
                 : words.includes(plan.word)
             })
+          case "CreatedAt":
+            // Creation times are inside the views only.
+            return "all"
           case "PublicId":
             return (yield* listed(views, names.views, `${c}.*.*.*`, 4, 0)).filter((id) =>
               plan.prefix ? id.publicId.startsWith(plan.value) : id.publicId === plan.value

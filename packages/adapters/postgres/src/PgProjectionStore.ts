@@ -14,8 +14,9 @@
  *
  * `search` answers every search plan from the indexes: values, keys and ranges of values from the
  * key/value index, words and prefixes of words from the word index, public ids and their prefixes
- * from an index of the views by cloud and public id. It never reads every view of a cloud, unless
- * the plan itself holds them all (a prefix `""`).
+ * from an index of the views by cloud and public id, and ranges of creation times from one by
+ * cloud and creation time. It never reads every view of a cloud, unless the plan itself holds
+ * them all (a prefix `""`, or a range of creation times with no bound).
  *
  * @since 0.1.0
  */
@@ -43,6 +44,19 @@ export interface Options {
 
 const TABLES = ["assets", "context_index", Words.TABLE, "checkpoints"]
 
+/**
+ * The indexes of `ddl`. Each is made when missing, even on tables that all exist: the index of
+ * creation times came after the word table, so a schema that has every table may lack it.
+ */
+const INDEXES = [
+  "context_index_by_key",
+  "context_index_by_value",
+  "context_index_by_range",
+  "assets_by_public_id",
+  "assets_by_created_at",
+  Words.INDEX
+]
+
 // Not yet: U+0000 in a public id, key or value, which PostgreSQL text cannot hold. The policy
 // refuses it in keys and values but not in public ids; a commit with one fails, and the projector
 // stops at it, retrying it for as long as it runs.
@@ -54,8 +68,9 @@ const identity = (column: string) => `${column} text COLLATE "C" NOT NULL`
  * would exceed. The text is compared as well, so a hash collision never gives a wrong answer.
  * Ranges of values need their order, which a hash loses: they read an index of the values' heads.
  *
- * The word index and the indexes for ranges and public ids came after the first release; the
- * statements that make them run on that release's tables too, when the word table is missing.
+ * The word index and the indexes for ranges and public ids came after the first release, and the
+ * index of creation times after those; the statements that make them run on the tables of an
+ * earlier release too, when the word table or one of `INDEXES` is missing.
  */
 const ddl = (schema: string): ReadonlyArray<string> => {
   const assets = Tables.qualified(schema, "assets")
@@ -86,6 +101,8 @@ const ddl = (schema: string): ReadonlyArray<string> => {
     // The primary key puts the resource type and the type before the public id, which a search
     // by public id alone does not know.
     `CREATE INDEX IF NOT EXISTS assets_by_public_id ON ${assets} (cloud, public_id)`,
+    // Ranges of creation times, which `created_at` being `timestamptz` orders as times.
+    `CREATE INDEX IF NOT EXISTS assets_by_created_at ON ${assets} (cloud, created_at)`,
     ...Words.ddl(Tables.qualified(schema, Words.TABLE)),
     `CREATE TABLE IF NOT EXISTS ${Tables.qualified(schema, "checkpoints")} (
        ${identity("projection")} PRIMARY KEY,
@@ -226,7 +243,7 @@ export const make = (
     yield* Tables.ensure(
       sql,
       schema,
-      TABLES,
+      { tables: TABLES, indexes: INDEXES },
       ddl(schema),
       (created) => created.has(Words.TABLE) ? backfill : Effect.void
     ).pipe(Effect.mapError(failure("open")))

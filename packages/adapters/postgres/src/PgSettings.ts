@@ -70,7 +70,7 @@ export const make = (
       return yield* new Errors.SettingsError({ operation: "open", detail: bad })
     }
     const sql = (yield* SqlClient.SqlClient).withoutTransforms()
-    yield* Tables.ensure(sql, schema, ["settings"], ddl(schema)).pipe(
+    yield* Tables.ensure(sql, schema, { tables: ["settings"] }, ddl(schema)).pipe(
       Effect.mapError(failure("open"))
     )
     const table = sql.literal(Tables.qualified(schema, "settings"))

@@ -4,10 +4,11 @@
  * projection. Text compares with SQLite's BINARY collation, which on UTF-8 is code point order,
  * the order every ctxlog store sorts by.
  *
- * `search` answers every plan from these indexes alone: each leaf of the plan is one index
- * lookup, `And` and `Or` are the INTERSECT and UNION of their parts, and only the views of the
- * result are read. The one plan that reads the whole cloud is an empty `And`, which holds every
- * asset.
+ * `search` answers every plan from these indexes alone, and ranges of creation times from an
+ * index of the views by creation time: each leaf of the plan is one index lookup, `And` and `Or`
+ * are the INTERSECT and UNION of their parts, and only the views of the result are read. The one
+ * plan that reads the whole cloud is an empty `And`, which holds every asset (as does a range of
+ * creation times with no bound).
  *
  * @since 0.1.0
  */
@@ -122,6 +123,135 @@ const prefixed = (column: string, prefix: string, where: Array<string>, params: 
   )
 }
 
+/** The first and last times a `Date` holds, in milliseconds since the epoch. */
+const DATE_MIN = -8.64e15
+const DATE_MAX = 8.64e15
+
+/** The first millisecond of a year that a `Date` holds, or its first time in the earliest. */
+const yearStart = (year: number) => {
+  const date = new Date(0)
+  date.setUTCFullYear(year, 0, 1)
+  const t = date.getTime()
+  return Number.isNaN(t) ? DATE_MIN : Math.max(t, DATE_MIN)
+}
+const yearEnd = (year: number) => yearStart(year + 1) - 1
+const yearOf = (t: number) => new Date(t).getUTCFullYear()
+const EARLIEST_YEAR = yearOf(DATE_MIN)
+const YEAR_0 = yearStart(0)
+const YEAR_10000 = yearStart(10000)
+
+/*
+ * Views keep their creation time as `Date.toISOString` writes it, which sorts as text in time
+ * order for years 0000 to 9999 only. Outside them it writes a sign and six digits, and `+` and
+ * `-` sort before every digit: in text order come the years from 10000 (in time order), then the
+ * years before 0, latest first though each year runs forwards, then the years 0000 to 9999. A
+ * range of times is therefore up to five ranges of texts, which the index of creation times
+ * answers exactly, whatever a view's year; clamping bounds to 0000-9999 would miss the views
+ * outside, and checking them in JavaScript would take them out of the lookups that compose in
+ * SQL. Bounds in years 0000 to 9999 give one range, or two for a lower bound alone (the years
+ * from 10000, normally empty, are one more seek). Each range has inclusive ends: times are whole
+ * milliseconds, so `> t` is `>= t + 1`.
+ */
+
+/** The time whose ISO text comes right after that of `t` in text order; none after the last. */
+const textNext = (t: number): number | undefined => {
+  if (t >= YEAR_10000) return t < DATE_MAX ? t + 1 : yearStart(-1)
+  if (t >= YEAR_0) return t < YEAR_10000 - 1 ? t + 1 : undefined
+  const year = yearOf(t)
+  if (t < yearEnd(year)) return t + 1
+  return year > EARLIEST_YEAR ? yearStart(year - 1) : YEAR_0
+}
+/** The times of the lowest and the highest ISO texts. */
+const TEXT_FIRST = YEAR_10000
+const TEXT_LAST = YEAR_10000 - 1
+
+/**
+ * The times of a `CreatedAt` plan as whole milliseconds from `from` to `to`, both in, as a
+ * `Date` holds them; none when no time lies between the bounds (a bound may be any number).
+ */
+const closedTimes = (
+  lower: SearchPlan.TimeBound | undefined,
+  upper: SearchPlan.TimeBound | undefined
+): readonly [from: number, to: number] | undefined => {
+  const from = lower === undefined
+    ? DATE_MIN
+    : lower.inclusive
+    ? Math.ceil(lower.value)
+    : Math.floor(lower.value) + 1
+  const to = upper === undefined
+    ? DATE_MAX
+    : upper.inclusive
+    ? Math.floor(upper.value)
+    : Math.ceil(upper.value) - 1
+  const a = Math.max(from, DATE_MIN)
+  const b = Math.min(to, DATE_MAX)
+  // Also false for NaN, which no time equals or passes.
+  return a <= b ? [a, b] : undefined
+}
+
+/**
+ * The ranges of ISO texts of the times from `a` to `b`, in text order, each as the times of its
+ * lowest and highest texts, neighbours in text order joined.
+ */
+const textRanges = (a: number, b: number): ReadonlyArray<readonly [number, number]> => {
+  const ranges: Array<[number, number]> = []
+  const add = (lo: number, hi: number) => {
+    const last = ranges[ranges.length - 1]
+    if (last !== undefined && textNext(last[1]) === lo) last[1] = hi
+    else ranges.push([lo, hi])
+  }
+  /** Times from `lo` to `hi` whose texts are in time order. */
+  const addTimes = (lo: number, hi: number) => {
+    if (lo <= hi) add(lo, hi)
+  }
+  addTimes(Math.max(a, YEAR_10000), b)
+  const lo = a
+  const hi = Math.min(b, YEAR_0 - 1)
+  if (lo <= hi) {
+    const first = yearOf(lo)
+    const last = yearOf(hi)
+    const wholeFrom = lo === yearStart(first) ? first : first + 1
+    const wholeTo = hi === yearEnd(last) ? last : last - 1
+    if (first === last) add(lo, hi)
+    else {
+      // The latest year's texts are the lowest, the earliest year's the highest; the whole
+      // years between run from the start of the latest to the end of the earliest.
+      if (wholeTo < last) add(yearStart(last), hi)
+      if (wholeFrom <= wholeTo) add(yearStart(wholeTo), yearEnd(wholeFrom))
+      if (wholeFrom > first) add(lo, yearEnd(first))
+    }
+  }
+  addTimes(Math.max(a, YEAR_0), Math.min(b, YEAR_10000 - 1))
+  return ranges
+}
+
+/**
+ * The conditions on `created_at` of the views created between the bounds, one list for each
+ * range of texts (none when no view can be), with their parameters.
+ */
+const createdBetween = (
+  lower: SearchPlan.TimeBound | undefined,
+  upper: SearchPlan.TimeBound | undefined
+): ReadonlyArray<
+  { readonly where: ReadonlyArray<string>; readonly params: ReadonlyArray<string> }
+> => {
+  const times = closedTimes(lower, upper)
+  if (times === undefined) return []
+  return textRanges(...times).map(([lo, hi]) => {
+    const where: Array<string> = []
+    const params: Array<string> = []
+    if (lo !== TEXT_FIRST) {
+      where.push("created_at >= ?")
+      params.push(new Date(lo).toISOString())
+    }
+    if (hi !== TEXT_LAST) {
+      where.push("created_at <= ?")
+      params.push(new Date(hi).toISOString())
+    }
+    return { where, params }
+  })
+}
+
 /** The identities of the assets a leaf of a plan holds, from one index. */
 const lookup = (cloud: string, plan: Lookup): SearchStatement => {
   const where = ["cloud = ?"]
@@ -167,6 +297,25 @@ const lookup = (cloud: string, plan: Lookup): SearchStatement => {
         params.push(plan.value)
       }
       return from("ctxlog_assets")
+    case "CreatedAt": {
+      // One SELECT per range of texts, so that each seeks the index: SQLite seeks a range OR
+      // another only by the cloud. The ranges hold no text twice.
+      const ranges = createdBetween(plan.lower, plan.upper)
+      if (ranges.length === 0) where.push("0")
+      if (ranges.length <= 1) {
+        where.push(...ranges[0]?.where ?? [])
+        params.push(...ranges[0]?.params ?? [])
+        return from("ctxlog_assets")
+      }
+      return {
+        sql: ranges.map((range) =>
+          `SELECT ${IDENTITY} FROM ctxlog_assets WHERE ${
+            ["cloud = ?", ...range.where].join(" AND ")
+          }`
+        ).join(" UNION ALL "),
+        params: ranges.flatMap((range) => [cloud, ...range.params])
+      }
+    }
   }
 }
 

@@ -9,7 +9,7 @@ import * as Effect from "effect/Effect"
 import type * as AssetId from "../AssetId.js"
 import type * as Ctx from "../Context.js"
 import type { AssetView } from "../ProjectionStore.js"
-import { ProjectionStore } from "../ProjectionStore.js"
+import * as ProjectionStore from "../ProjectionStore.js"
 import * as SearchPlan from "../SearchPlan.js"
 import { type ContractCase, equal } from "./Expect.js"
 import { asset, view } from "./fixtures.js"
@@ -72,10 +72,14 @@ const assets = (r: ReturnType<typeof random>, count: number): ReadonlyArray<Asse
       type: i % 11 === 0 ? "private" : "upload"
     })).filter((id, i, all) => all.findIndex((o) => o.key === id.key) === i)
 
+/** Creation times a few hours apart around a fixed day, and bounds that fall on them. */
+const DAY = Date.parse("2026-12-03T00:00:00.000Z")
+const timeAt = (r: ReturnType<typeof random>) => DAY + r.int(48) * 1_800_000
+
 const leaf = (r: ReturnType<typeof random>): SearchPlan.Plan => {
   const key = r.pick(KEYS)
   const value = r.pick(VALUES)
-  switch (r.int(7)) {
+  switch (r.int(8)) {
     case 0:
       return { _tag: "Value", key, value }
     case 1:
@@ -96,6 +100,14 @@ const leaf = (r: ReturnType<typeof random>): SearchPlan.Plan => {
       ])
       return { _tag: "Word", field, word: r.pick(WORDS), prefix: r.next() < 0.4 }
     }
+    case 6: {
+      const bound = () => ({ value: timeAt(r), inclusive: r.next() < 0.5 })
+      return {
+        _tag: "CreatedAt",
+        lower: r.next() < 0.7 ? bound() : undefined,
+        upper: r.next() < 0.7 ? bound() : undefined
+      }
+    }
     case 5: {
       const id = r.pick(IDS)
       return r.next() < 0.5
@@ -113,6 +125,9 @@ const plan = (r: ReturnType<typeof random>, depth: number): SearchPlan.Plan => {
   return r.next() < 0.5 ? { _tag: "And", plans } : { _tag: "Or", plans }
 }
 
+const createdAt = (v: AssetView, at: number): AssetView =>
+  new ProjectionStore.AssetView({ ...v, createdAt: new Date(at), updatedAt: new Date(at) })
+
 const keysOf = (views: ReadonlyArray<AssetView>) => views.map((v) => v.asset.key).sort()
 
 const agree = (
@@ -122,7 +137,7 @@ const agree = (
   all: ReadonlyArray<AssetView>
 ) =>
   Effect.gen(function*() {
-    const store = yield* ProjectionStore
+    const store = yield* ProjectionStore.ProjectionStore
     for (const [n, p] of plans.entries()) {
       const got = yield* store.search({ cloud, plan: p })
       const expected = all.filter((v) => v.asset.cloud === cloud && SearchPlan.matches(p, v))
@@ -132,29 +147,35 @@ const agree = (
 
 const c = (
   name: string,
-  run: Effect.Effect<void, unknown, ProjectionStore>
-): ContractCase<ProjectionStore> => ({ name, run })
+  run: Effect.Effect<void, unknown, ProjectionStore.ProjectionStore>
+): ContractCase<ProjectionStore.ProjectionStore> => ({ name, run })
 
 /**
  * @since 0.1.0
  * @category contract
  */
-export const cases: ReadonlyArray<ContractCase<ProjectionStore>> = [
+export const cases: ReadonlyArray<ContractCase<ProjectionStore.ProjectionStore>> = [
   c(
     "search gives the views a plan holds, in its cloud, after writes, rewrites and deletes",
     Effect.gen(function*() {
-      const store = yield* ProjectionStore
+      const store = yield* ProjectionStore.ProjectionStore
       const r = random(20261203)
       const ids = assets(r, 150)
       const current = new Map<string, AssetView>()
-      const first = ids.map((id) => view(id, contextOf(r), { revision: 1, position: 1 }))
+      const first = ids.map((id) =>
+        createdAt(view(id, contextOf(r), { revision: 1, position: 1 }), timeAt(r))
+      )
       yield* store.commit({ projection: P, position: 1, upserts: first, deletes: [] })
       for (const v of first) current.set(v.asset.key, v)
       const plans = Array.from({ length: 150 }, () => plan(r, 2))
       yield* agree("after the first commit", "demo", plans, [...current.values()])
 
-      const rewritten = ids.filter((_, i) => i % 3 === 0).map((id) =>
-        view(id, contextOf(r), { revision: 2, position: 2 })
+      // A rewrite keeps the creation time, except where an asset was deleted and uploaded again.
+      const rewritten = ids.filter((_, i) => i % 3 === 0).map((id, i) =>
+        createdAt(
+          view(id, contextOf(r), { revision: 2, position: 2 }),
+          i % 2 === 0 ? current.get(id.key)!.createdAt.getTime() : timeAt(r)
+        )
       )
       const deleted = ids.filter((_, i) => i % 5 === 1 && i % 3 !== 0)
       yield* store.commit({ projection: P, position: 2, upserts: rewritten, deletes: deleted })
@@ -168,14 +189,16 @@ export const cases: ReadonlyArray<ContractCase<ProjectionStore>> = [
   c(
     "search plans are answered exactly at their edges",
     Effect.gen(function*() {
-      const store = yield* ProjectionStore
+      const store = yield* ProjectionStore.ProjectionStore
       const views = [
         view(asset("Red Shirt 1"), [{ key: "color", value: "dark red" }]),
         view(asset("shirt-2"), [{ key: "color", value: "Red" }, { key: "sku", value: "ABC-9" }]),
         view(asset("bag"), [{ key: "sku", value: "ABC123" }, { key: "note", value: "emoji😀" }]),
         view(asset("hat"), [{ key: "sku", value: "abd" }, { key: "note", value: "\uffff" }]),
         view(asset("bag", { resourceType: "raw" }), [{ key: "sku", value: "ABC" }])
-      ]
+      ].map((v, i) => createdAt(v, DAY + (i % 3) * 1_800_001))
+      // The creation time that two of the views share, to the millisecond.
+      const at = DAY + 1_800_001
       yield* store.commit({ projection: P, position: 1, upserts: views, deletes: [] })
       const plans: ReadonlyArray<SearchPlan.Plan> = [
         SearchPlan.prefixRange("sku", "ABC"),
@@ -194,6 +217,24 @@ export const cases: ReadonlyArray<ContractCase<ProjectionStore>> = [
         {
           _tag: "Or",
           plans: [{ _tag: "Value", key: "sku", value: "abd" }, { _tag: "Key", key: "color" }]
+        },
+        { _tag: "CreatedAt", lower: { value: -9e15, inclusive: true } },
+        { _tag: "CreatedAt", upper: { value: 9e15, inclusive: false } },
+        { _tag: "CreatedAt", lower: { value: 9e15, inclusive: true } },
+        { _tag: "CreatedAt", upper: { value: -9e15, inclusive: true } },
+        { _tag: "CreatedAt", lower: { value: at, inclusive: false } },
+        {
+          _tag: "CreatedAt",
+          lower: { value: at, inclusive: true },
+          upper: { value: at, inclusive: true }
+        },
+        { _tag: "CreatedAt", upper: { value: at, inclusive: false } },
+        {
+          _tag: "And",
+          plans: [{ _tag: "Key", key: "sku" }, {
+            _tag: "CreatedAt",
+            upper: { value: at, inclusive: true }
+          }]
         }
       ]
       yield* agree("edges", "demo", plans, views)

@@ -14,6 +14,40 @@ import type { Fragment } from "@effect/sql/Statement"
 import { HEAD, head } from "./head.js"
 import { CONTEXT, PUBLIC_ID } from "./words.js"
 
+/**
+ * The times `created_at` holds. A view is written as `Date.toISOString` text, which PostgreSQL
+ * reads for years 0001 to 9999 only (it has no year 0 and takes no sign or sixth digit of a
+ * year), so the commit of a view from another year fails and no such view is stored. A bound
+ * beyond these times is therefore no bound, or one that nothing passes; and a bound within them
+ * is text that PostgreSQL reads, which one beyond might not be.
+ */
+const FIRST_TIME = Date.parse("0001-01-01T00:00:00.000Z")
+const LAST_TIME = Date.parse("9999-12-31T23:59:59.999Z")
+
+/**
+ * A `CreatedAt` plan's bounds as whole milliseconds from `from` to `to`, both in, where the
+ * stored times are; none when no stored time lies between them. The columns hold milliseconds
+ * exactly, as written from ISO text, so a time passes an exclusive bound exactly when it reaches
+ * the next millisecond; a bound may be any number, a fraction or NaN too.
+ */
+export const createdRange = (
+  lower: SearchPlan.TimeBound | undefined,
+  upper: SearchPlan.TimeBound | undefined
+): { readonly from?: number | undefined; readonly to?: number | undefined } | undefined => {
+  const from = lower === undefined
+    ? FIRST_TIME
+    : Math.max(FIRST_TIME, lower.inclusive ? Math.ceil(lower.value) : Math.floor(lower.value) + 1)
+  const to = upper === undefined
+    ? LAST_TIME
+    : Math.min(LAST_TIME, upper.inclusive ? Math.floor(upper.value) : Math.ceil(upper.value) - 1)
+  // Also false for NaN, which no time equals or passes.
+  if (!(from <= to)) return undefined
+  return {
+    from: from > FIRST_TIME ? from : undefined,
+    to: to < LAST_TIME ? to : undefined
+  }
+}
+
 /** The store's tables, qualified. */
 export interface Tables {
   readonly assets: Fragment
@@ -131,6 +165,15 @@ export const identities = (
         return publicIds([
           sql`p.public_id >= ${text(p.value)}`,
           ...(upper === undefined ? [] : [sql`p.public_id < ${text(upper)}`])
+        ])
+      }
+      case "CreatedAt": {
+        const range = createdRange(p.lower, p.upper)
+        if (range === undefined) return publicIds([sql`FALSE`])
+        const at = (t: number) => sql`${new Date(t).toISOString()}::timestamptz`
+        return publicIds([
+          ...(range.from === undefined ? [] : [sql`p.created_at >= ${at(range.from)}`]),
+          ...(range.to === undefined ? [] : [sql`p.created_at <= ${at(range.to)}`])
         ])
       }
       case "And":

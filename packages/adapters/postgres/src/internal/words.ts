@@ -18,6 +18,9 @@ import { head } from "./head.js"
 /** The table's name in the store's schema. */
 export const TABLE = "words"
 
+/** The name of the lookup index. */
+export const INDEX = "words_by_word"
+
 /**
  * Where a word was found, in the `field` column. A public id's rows have the key `''`, which does
  * not tell them apart by itself: a context key may be `''` too.
@@ -41,7 +44,7 @@ export const ddl = (table: string): ReadonlyArray<string> => {
        CHECK (field IN ('${PUBLIC_ID}', '${CONTEXT}')),
        PRIMARY KEY (cloud, resource_type, type, public_id, field, key_hash, word_hash)
      )`,
-    `CREATE INDEX IF NOT EXISTS words_by_word
+    `CREATE INDEX IF NOT EXISTS ${INDEX}
        ON ${table} (cloud, (${head("word")}) COLLATE "C", field, key_hash)`
   ]
 }

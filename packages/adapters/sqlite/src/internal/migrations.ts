@@ -175,5 +175,15 @@ export const migrations: ReadonlyArray<Migration> = [
       CREATE INDEX ctxlog_assets_by_public_id ON ctxlog_assets (cloud, public_id);
     `,
     run: backfillWords
+  },
+  {
+    version: 4,
+    name: "search by creation time",
+    // Answers a range of creation times. `created_at` holds `Date.toISOString` texts, whose
+    // text order is their time order within years 0000 to 9999; the store turns a range of times
+    // into the ranges of texts that hold them, whatever the year.
+    sql: `
+      CREATE INDEX ctxlog_assets_by_created_at ON ctxlog_assets (cloud, created_at);
+    `
   }
 ]
