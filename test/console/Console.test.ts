@@ -555,24 +555,33 @@ describe("the web console", () => {
   it("lists failed deliveries and redelivers them", async () => {
     await api("POST", "/api/v1/demo/webhooks", { url: failing.url, types: ["upload"] })
     await command("upload", { public_id: "late1", context: "a=1" })
-    await until(
-      async () =>
-        ((await api("GET", "/api/v1/demo/webhooks/failed")) as { failed: Array<unknown> }).failed
-          .length === 1,
-      20_000,
-      "a dead letter"
-    )
+    await command("upload", { public_id: "late2", context: "a=2" })
+    const letters = async () =>
+      ((await api("GET", "/api/v1/demo/webhooks/failed")) as {
+        failed: Array<{ notification_id: string }>
+      }).failed
+    await until(async () => (await letters()).length === 2, 20_000, "two dead letters")
+    const [first, second] = await letters()
     await page.getByRole("link", { name: "Notification URLs" }).click()
     const failed = page.getByRole("table", { name: "Failed deliveries" })
-    await failed.getByText(failing.url).waitFor()
+    await failed.getByText(second!.notification_id).waitFor()
+    await failed.getByText(first!.notification_id).waitFor()
+    expect(await failed.textContent()).toContain(failing.url)
     expect(await failed.textContent()).toContain("upload")
     await shoot(page, "webhooks")
     failing.respond = () => 200
     const before = failing.received.length
-    await page.getByRole("button", { name: "Redeliver" }).click()
+    // One letter first, by its own button; the other stays.
+    await page.getByRole("button", { name: `Redeliver ${first!.notification_id}` }).click()
     await shown(page, "Redelivered 1; 0 still failing.").waitFor()
     await until(() => failing.received.length > before, 10_000, "the redelivery")
+    await failed.getByText(first!.notification_id).waitFor({ state: "detached" })
+    await failed.getByText(second!.notification_id).waitFor()
+    expect((await letters()).map((l) => l.notification_id)).toEqual([second!.notification_id])
+    // Then all that are left.
+    await page.getByRole("button", { name: "Redeliver all" }).click()
     await shown(page, "No failed delivery.").waitFor()
+    expect(await letters()).toEqual([])
 
     await page.getByRole("button", { name: `Remove ${failing.url}` }).click()
     await page.getByRole("table", { name: "Registered notification URLs" }).getByText(failing.url)

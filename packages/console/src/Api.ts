@@ -223,7 +223,8 @@ export interface Client {
   readonly addWebhook: (url: string, types: ReadonlyArray<string>) => Promise<Webhook>
   readonly removeWebhook: (url: string) => Promise<void>
   readonly failed: () => Promise<ReadonlyArray<DeadLetter>>
-  readonly redeliver: () => Promise<{
+  /** Sends the dead letters again: all of them, or those of one notification. */
+  readonly redeliver: (notificationId?: string) => Promise<{
     readonly redelivered: ReadonlyArray<DeadLetter>
     readonly failed: ReadonlyArray<DeadLetter>
   }>
@@ -296,7 +297,11 @@ export const client = (
     failed: async () =>
       (await request<{ failed: ReadonlyArray<DeadLetter> }>("GET", `${api}/webhooks/failed`))
         .failed,
-    redeliver: () => request("POST", `${api}/webhooks/redeliver`, { csrf, body: {} }),
+    redeliver: (notificationId) =>
+      request("POST", `${api}/webhooks/redeliver`, {
+        csrf,
+        body: notificationId === undefined ? {} : { notification_id: notificationId }
+      }),
     streamUrl: `/v1_1/${cloud}/context/stream`
   }
 }

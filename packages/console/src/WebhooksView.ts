@@ -70,7 +70,7 @@ export const make = (env: Env): View => {
     ),
     addButton
   )
-  const redeliverButton = h("button", { type: "button" }, "Redeliver")
+  const redeliverButton = h("button", { type: "button" }, "Redeliver all")
   const refreshButton = h("button", { type: "button" }, "Refresh")
   const element = h(
     "div",
@@ -190,7 +190,8 @@ export const make = (env: Env): View => {
               h("th", { scope: "col" }, "Notification"),
               h("th", { scope: "col" }, "Attempts"),
               h("th", { scope: "col" }, "Last error"),
-              h("th", { scope: "col" }, "Failed")
+              h("th", { scope: "col" }, "Failed"),
+              h("th", { scope: "col" }, h("span", { class: "visually-hidden" }, "Actions"))
             )
           ),
           h(
@@ -209,12 +210,42 @@ export const make = (env: Env): View => {
                 ),
                 h("td", { "data-label": "Attempts" }, String(l.attempts)),
                 h("td", { "data-label": "Last error" }, l.error),
-                h("td", { "data-label": "Failed" }, time(l.failed_at))
+                h("td", { "data-label": "Failed" }, time(l.failed_at)),
+                h("td", {}, redeliverOne(l))
               )
             )
           )
         )
       )
+
+  /** Sends the letters of one notification again, and says what came of it. */
+  const redeliver = async (notificationId?: string) => {
+    failedStatus.textContent = ""
+    try {
+      const result = await client.redeliver(notificationId)
+      const text = `Redelivered ${result.redelivered.length}; ` +
+        `${result.failed.length} still failing.`
+      failedResult.textContent = text
+      Announcer.status(text)
+      await loadFailed()
+    } catch (e) {
+      failedStatus.textContent = messageOf(e)
+    }
+  }
+
+  const redeliverOne = (letter: DeadLetter) => {
+    const button = h(
+      "button",
+      { type: "button", "aria-label": `Redeliver ${letter.notification_id}` },
+      "Redeliver"
+    )
+    button.addEventListener("click", async () => {
+      button.disabled = true
+      await redeliver(letter.notification_id)
+      button.disabled = false
+    })
+    return button
+  }
 
   const loadList = async () => {
     try {
@@ -292,18 +323,8 @@ export const make = (env: Env): View => {
 
   redeliverButton.addEventListener("click", async () => {
     redeliverButton.disabled = true
-    failedStatus.textContent = ""
-    try {
-      const result = await client.redeliver()
-      const text = `Redelivered ${result.redelivered.length}; ` +
-        `${result.failed.length} still failing.`
-      failedResult.textContent = text
-      Announcer.status(text)
-      await loadFailed()
-    } catch (e) {
-      failedStatus.textContent = messageOf(e)
-      redeliverButton.disabled = false
-    }
+    await redeliver()
+    redeliverButton.disabled = false
   })
   refreshButton.addEventListener("click", () => {
     void loadList()

@@ -138,7 +138,8 @@ export const handle = (
       }
       const result = yield* WebhookDispatcher.redeliver(env.ctxlog, cloud, {
         ...env.delivery,
-        since
+        since,
+        notificationIds: Body.strings(body.fields, "notification_id")
       })
         .pipe(Effect.mapError((e) => new ApiError.ApiError({ status: 500, detail: e.message })))
       return {

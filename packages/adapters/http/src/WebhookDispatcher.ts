@@ -302,6 +302,7 @@ export const run = (
 
 /**
  * Sends a cloud's dead letters again, one attempt each; the delivered ones leave the list.
+ * `notificationIds` keeps to the letters of those notifications.
  *
  * @since 0.1.0
  * @category running
@@ -309,7 +310,10 @@ export const run = (
 export const redeliver = (
   ctxlog: Ctxlog.CtxlogShape,
   cloud: string,
-  options: Options & { readonly since?: Date | undefined }
+  options: Options & {
+    readonly since?: Date | undefined
+    readonly notificationIds?: ReadonlyArray<string> | undefined
+  }
 ): Effect.Effect<
   {
     readonly delivered: ReadonlyArray<WebhookEndpoints.DeadLetter>
@@ -320,7 +324,12 @@ export const redeliver = (
 > =>
   Effect.gen(function*() {
     const settled = settle(options)
-    const letters = yield* WebhookEndpoints.deadLetters(cloud, options.since)
+    const wanted = options.notificationIds === undefined || options.notificationIds.length === 0
+      ? undefined
+      : new Set(options.notificationIds)
+    const letters = (yield* WebhookEndpoints.deadLetters(cloud, options.since)).filter((l) =>
+      wanted === undefined || wanted.has(l.notificationId)
+    )
     const endpoints = new Map((yield* WebhookEndpoints.list(cloud)).map((e) => [e.id, e]))
     const delivered: Array<WebhookEndpoints.DeadLetter> = []
     const failed: Array<WebhookEndpoints.DeadLetter> = []
