@@ -106,6 +106,41 @@ describe("ctx serve", () => {
     expect((await stop(again)).code).toBe(0)
   })
 
+  it("keeps console sessions in the store: across a restart, and for a second server", async () => {
+    const store = tempStore()
+    const served = await serve(["--store", store.url])
+    const [key, secret] = Buffer.from(served.auth.slice("Basic ".length), "base64").toString()
+      .split(":") as [string, string]
+    const signIn = await fetch(`${served.origin}/console/session`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ api_key: key, api_secret: secret })
+    })
+    expect(signIn.status).toBe(200)
+    const session = (await signIn.json()) as { csrf_token: string }
+    const cookie = signIn.headers.get("set-cookie")!.split(";")[0]!
+    expect((await stop(served)).code).toBe(0)
+
+    const [again, second] = await Promise.all([
+      serve(["--store", store.url]),
+      serve(["--store", store.url])
+    ])
+    for (const server of [again, second]) {
+      const read = await fetch(`${server.origin}/console/session`, { headers: { cookie } })
+      expect(read.status).toBe(200)
+      expect(((await read.json()) as { csrf_token: string }).csrf_token).toBe(session.csrf_token)
+    }
+    // Signing out on one server ends the session on the other.
+    const out = await fetch(`${again.origin}/console/session`, {
+      method: "DELETE",
+      headers: { cookie, "x-csrf-token": session.csrf_token }
+    })
+    expect(out.status).toBe(200)
+    const after = await fetch(`${second.origin}/api/v1/demo/head`, { headers: { cookie } })
+    expect(after.status).toBe(401)
+    await Promise.all([stop(again), stop(second)])
+  })
+
   it("makes one key when two servers start together on one store", async () => {
     const store = tempStore()
     const [a, b] = await Promise.all([

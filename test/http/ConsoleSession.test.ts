@@ -3,8 +3,11 @@
  * cloud per session, CSRF tokens on every change, and changes recorded as from the UI. The page
  * itself is tested in a real browser under test/console.
  */
+import { Settings } from "@ctxlog/core"
 import { ConsoleSessions, Credentials } from "@ctxlog/http"
+import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -212,23 +215,51 @@ describe("a console session", () => {
 describe("failed sign-ins", () => {
   it("refuse an address after ten failures for fifteen minutes, and no other address", () => {
     let clock = 0
-    const sessions = ConsoleSessions.make(() => clock)
+    const sessions = ConsoleSessions.make({ now: () => clock })
     const credentials = Either.getOrThrow(
       Credentials.make([{ cloud: "demo", apiKey: "k", apiSecret: Redacted.make("right") }])
     )
+    const attempt = (secret: string, client: string) =>
+      Effect.runSync(Effect.either(sessions.signIn(credentials, "k", secret, client)))
     const status = (secret: string, client: string) =>
-      Either.match(sessions.signIn(credentials, "k", secret, client), {
+      Either.match(attempt(secret, client), {
         onLeft: (error) => error.status,
         onRight: () => 200
       })
     for (let i = 0; i < 10; i++) expect(status("wrong", "10.0.0.1")).toBe(401)
     // Refused even with the right secret, so that guessing cannot go on.
     expect(status("right", "10.0.0.1")).toBe(429)
-    const refusal = sessions.signIn(credentials, "k", "right", "10.0.0.1")
+    const refusal = attempt("right", "10.0.0.1")
     expect(Either.isLeft(refusal) && refusal.left.message).toMatch(/try again in 900 s/)
     expect(status("right", "10.0.0.2")).toBe(200)
     clock += 15 * 60_000 + 1
     expect(status("right", "10.0.0.1")).toBe(200)
+  })
+})
+
+describe("sessions in the settings", () => {
+  it("are kept under a hash of their id, with neither the id nor the secret", async () => {
+    const settings = Effect.runSync(Settings.makeMemory)
+    const sessions = ConsoleSessions.make({ settings })
+    const credentials = Either.getOrThrow(
+      Credentials.make([{ cloud: "demo", apiKey: "k", apiSecret: Redacted.make("right") }])
+    )
+    const session = Effect.runSync(sessions.signIn(credentials, "k", "right", "10.0.0.3"))
+    const stored = Effect.runSync(settings.list(""))
+    expect(stored).toHaveLength(1)
+    const [name, value] = stored[0]!
+    expect(name).toMatch(/^console\.session\.[A-Za-z0-9_-]{43}$/)
+    expect(`${name}${value}`).not.toContain(session.id)
+    expect(value).not.toContain("right")
+    expect(JSON.parse(value)).toMatchObject({ cloud: "demo", api_key: "k" })
+
+    // Another process on the same settings finds it; without the key it is gone.
+    const other = ConsoleSessions.make({ settings })
+    const found = Effect.runSync(other.find(credentials, session.id))
+    expect(Option.getOrUndefined(found)?.csrfToken).toBe(session.csrfToken)
+    const without = Either.getOrThrow(Credentials.make([]))
+    expect(Option.isNone(Effect.runSync(other.find(without, session.id)))).toBe(true)
+    expect(Effect.runSync(settings.list(""))).toEqual([])
   })
 })
 

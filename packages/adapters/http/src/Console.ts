@@ -9,7 +9,6 @@
 import type { Policy } from "@ctxlog/core"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import { createHash } from "node:crypto"
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs"
@@ -161,7 +160,7 @@ export const handle = (
     const cookie = ConsoleSessions.cookieValue(headers.cookie, ConsoleSessions.COOKIE)
     if (rest[0] === "session" && rest.length === 1) {
       if (method === "GET") {
-        const session = sessions.find(cookie)
+        const session = yield* sessions.find(credentials, cookie)
         if (Option.isNone(session)) return yield* ApiError.unauthorized("not signed in")
         return HttpServerResponse.unsafeJson(sessionJson(session.value, limits), {
           headers: { "cache-control": "no-store" }
@@ -183,11 +182,7 @@ export const handle = (
         if (apiSecret === undefined || apiSecret === "") {
           return yield* ApiError.badRequest("Missing required parameter - api_secret")
         }
-        const signedIn = sessions.signIn(credentials, apiKey, apiSecret, request.client)
-        const session = yield* Either.match(signedIn, {
-          onLeft: Effect.fail,
-          onRight: Effect.succeed
-        })
+        const session = yield* sessions.signIn(credentials, apiKey, apiSecret, request.client)
         return withCookie(
           HttpServerResponse.unsafeJson(sessionJson(session, limits), {
             headers: { "cache-control": "no-store" }
@@ -197,12 +192,12 @@ export const handle = (
         )
       }
       if (method === "DELETE") {
-        const session = sessions.find(cookie)
+        const session = yield* sessions.find(credentials, cookie)
         if (Option.isSome(session)) {
           if (!sessions.checkCsrf(session.value, headers["x-csrf-token"])) {
             return yield* ApiError.forbidden("the request has no valid X-CSRF-Token header")
           }
-          sessions.signOut(session.value.id)
+          yield* sessions.signOut(session.value.id)
         }
         return withCookie(HttpServerResponse.unsafeJson({ signed_out: true }), undefined, headers)
       }

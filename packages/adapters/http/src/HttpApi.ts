@@ -34,7 +34,7 @@ import * as WebhookApi from "./WebhookApi.js"
 export interface Options extends ChangeStream.Options {
   /** The built console to serve at `/console`; a page saying it is not built when absent. */
   readonly console?: Console.Files | undefined
-  /** The console's sessions; new ones, held by this application, when absent. */
+  /** The console's sessions; kept in the environment's settings when absent. */
   readonly sessions?: ConsoleSessions.ConsoleSessions | undefined
 }
 
@@ -89,7 +89,7 @@ const route = (
         if (request.headers.authorization !== undefined || cookie === undefined) {
           return { principal: yield* basic(cloud), ui: false }
         }
-        const session = sessions.find(cookie)
+        const session = yield* sessions.find(env.credentials, cookie)
         if (Option.isNone(session)) {
           return yield* ApiError.unauthorized("the console session has ended; sign in again")
         }
@@ -208,7 +208,7 @@ export const make = (
   options: Options = {}
 ): HttpApp.Default<never, HttpServerRequest.HttpServerRequest> => {
   const files = options.console ?? Console.load(undefined)
-  const sessions = options.sessions ?? ConsoleSessions.make()
+  const sessions = options.sessions ?? ConsoleSessions.make({ settings: env.settings })
   return Effect.gen(function*() {
     const request = yield* HttpServerRequest.HttpServerRequest
     const url = new URL(request.url, "http://localhost")
