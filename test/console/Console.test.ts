@@ -7,7 +7,8 @@
  * `CTXLOG_SCREENSHOTS=1` also writes the screenshots of docs/console-*.png.
  */
 import { execFileSync } from "node:child_process"
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { createRequire } from "node:module"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -111,6 +112,18 @@ const openAsset = async (target: Page, publicId: string) => {
   await target.getByRole("heading", { name: publicId, level: 1 }).waitFor()
   await shown(target, /revision \d+ · updated/).waitFor()
 }
+
+interface AxeViolation {
+  readonly id: string
+  readonly impact: string
+  readonly nodes: ReadonlyArray<string>
+}
+
+/** axe-core's script, which defines `axe` where it is evaluated. */
+const axeSource = readFileSync(
+  createRequire(import.meta.url).resolve("axe-core/axe.min.js"),
+  "utf8"
+)
 
 /** Text on the screen itself (the live regions outside `main` repeat some of it for readers). */
 const shown = (target: Page, text: string | RegExp) => target.getByRole("main").getByText(text)
@@ -603,6 +616,42 @@ describe("the web console", () => {
     expect(width).toBeLessThanOrEqual(375)
     await shoot(phone, "asset-375")
     await narrow.close()
+  })
+
+  it("has no WCAG 2 A or AA violations that axe-core finds on its screens", async () => {
+    const checked = await browser.newContext({ viewport: { width: 1280, height: 860 } })
+    const tab = await checked.newPage()
+    const problems: Array<string> = []
+    const audit = async (screen: string) => {
+      // Evaluated through the debugging protocol, which the page's CSP does not govern.
+      await tab.evaluate(axeSource)
+      const { passes, violations } = await tab.evaluate<{
+        passes: number
+        violations: Array<AxeViolation>
+      }>(
+        "axe.run(document, { runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] })" +
+          ".then((r) => ({ passes: r.passes.length, violations: r.violations.map((v) => " +
+          "({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(' ')) })) }))"
+      )
+      // Rules that passed show that the audit ran over the screen at all.
+      if (passes < 5) problems.push(`${screen}: only ${passes} rules were checked`)
+      for (const v of violations) problems.push(`${screen}: ${v.id} (${v.impact}) at ${v.nodes}`)
+    }
+    await tab.goto(`${origin}/console`)
+    await tab.getByLabel("API key").waitFor()
+    await audit("sign-in")
+    await signIn(tab)
+    await tab.getByLabel("Search expression").fill("context.product=shirt")
+    await tab.getByLabel("Search expression").press("Enter")
+    await shown(tab, /^\d+ assets? match/).waitFor()
+    await audit("assets")
+    await openAsset(tab, "shirt1")
+    await audit("asset")
+    await tab.getByRole("link", { name: "Notification URLs" }).click()
+    await tab.getByRole("heading", { name: "Notification URLs", level: 1 }).waitFor()
+    await audit("notification URLs")
+    await checked.close()
+    expect(problems).toEqual([])
   })
 
   it("signs out", async () => {
