@@ -114,6 +114,8 @@ const tokenize = (input: string): Either.Either<Array<Token>, SearchSyntaxError>
       }
       if (i >= input.length) return fail(at, "a closing quote for the quote opened here")
       i++
+      // Not yet: a `*` right after the closing quote (`"dark r"*`) is read as a bare term of
+      // its own, not as a prefix of the quoted text.
       tokens.push({ kind: "word", text, quoted: true, at })
     } else {
       let text = ""

@@ -537,6 +537,8 @@ export const make = (
      * have no index here, so they are bounded by the key when it is known and by the whole cloud
      * when it is not, and creation times are only in the views.
      */
+    // Not yet: a word index. Word entries would change how many index sequences a stored view
+    // holds, and views written without them would fail to read; that needs a format migration.
     const candidateIds = (
       op: string,
       cloud: string,
