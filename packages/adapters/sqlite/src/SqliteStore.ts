@@ -15,8 +15,10 @@
 import { EventLog, ProjectionStore, Settings } from "@ctxlog/core"
 import Database from "better-sqlite3"
 import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import { mkdirSync } from "node:fs"
 import { dirname } from "node:path"
@@ -140,7 +142,23 @@ export const open = (options: Options): Effect.Effect<Database.Database, SqliteE
       cause instanceof SqliteError
         ? cause
         : new SqliteError({ filename: options.filename, detail: String(cause), cause })
-  })
+  }).pipe(
+    // Two processes that open a new file at once can both hold a shared lock while each asks
+    // for the exclusive one that WAL mode or a migration needs; SQLite then refuses one at once
+    // rather than wait, since waiting would never end. Opening again after the other finished
+    // succeeds, so the open is retried for as long as the busy timeout allows.
+    Effect.retry({
+      while: (error) => isBusy(error.cause),
+      schedule: Schedule.exponential("10 millis").pipe(
+        Schedule.jittered,
+        Schedule.upTo(Duration.millis(options.busyTimeoutMs ?? 5000))
+      )
+    })
+  )
+
+const isBusy = (cause: unknown) =>
+  typeof cause === "object" && cause !== null &&
+  String((cause as { code?: unknown }).code).startsWith("SQLITE_BUSY")
 
 /**
  * The event log, projection store and settings on one file, closed when the layer is released.
