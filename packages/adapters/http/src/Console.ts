@@ -169,8 +169,7 @@ export const handle = (
       if (method === "POST") {
         // A sign-in form posted from another site would sign the browser in to an account of
         // the attacker's; the page's own requests carry its origin.
-        const origin = headers.origin
-        if (origin !== undefined && headers.host !== undefined && !sameHost(origin, headers.host)) {
+        if (fromOtherSite(headers)) {
           return yield* ApiError.forbidden("sign in from the console's own page")
         }
         const body = yield* request.body
@@ -223,15 +222,18 @@ export const handle = (
   })
 
 /**
- * Whether an `Origin` header names the host a request was sent to.
+ * Whether a request says it was sent by a page of another site: its `Origin` header names a
+ * host other than the one it was sent to. A request without the header says nothing.
  *
  * @since 0.1.0
  * @category security
  */
-export const sameHost = (origin: string, host: string): boolean => {
+export const fromOtherSite = (headers: Request["headers"]): boolean => {
+  const { host, origin } = headers
+  if (origin === undefined || host === undefined) return false
   try {
-    return new URL(origin).host === host
+    return new URL(origin).host !== host
   } catch {
-    return false
+    return true
   }
 }

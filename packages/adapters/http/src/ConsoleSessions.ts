@@ -10,12 +10,13 @@
  */
 import { Settings } from "@ctxlog/core"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Option from "effect/Option"
-import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto"
+import { createHash, randomBytes } from "node:crypto"
 import * as ApiError from "./ApiError.js"
 import type { CredentialsShape, Principal } from "./Credentials.js"
+import { constantTimeEquals, verify } from "./Credentials.js"
 
 /**
  * @since 0.1.0
@@ -47,12 +48,6 @@ const FAILURE_WINDOW_MS = 15 * 60_000
 const MAX_ADDRESSES = 10_000
 
 const token = () => randomBytes(32).toString("base64url")
-
-const sameText = (a: string, b: string) => {
-  const x = Buffer.from(a)
-  const y = Buffer.from(b)
-  return x.length === y.length && timingSafeEqual(x, y)
-}
 
 /**
  * @since 0.1.0
@@ -166,18 +161,12 @@ export const make = (
             detail: `too many failed sign-ins from this address; try again in ${wait} s`
           })
         }
-        const key = credentials.find(apiKey)
-        if (Option.isNone(key)) {
-          // Still compare, so that an unknown key takes as long as a wrong secret.
-          sameText(apiSecret, apiSecret)
-          return yield* failed(client, at)
-        }
-        if (!sameText(apiSecret, Redacted.value(key.value.apiSecret))) {
-          return yield* failed(client, at)
-        }
+        // Which of the two was wrong is not said: that would tell a guesser the keys.
+        const key = verify(credentials, apiKey, apiSecret)
+        if (Either.isLeft(key)) return yield* failed(client, at)
         const session: Session = {
           id: token(),
-          principal: key.value,
+          principal: key.right,
           csrfToken: token(),
           lastSeen: at
         }
@@ -215,7 +204,8 @@ export const make = (
         return Option.some(session)
       }).pipe(Effect.catchTags({ SettingsError: storeError, ParseError: storeError })),
     signOut: (id) => settings.remove(nameOf(id)).pipe(Effect.catchTag("SettingsError", storeError)),
-    checkCsrf: (session, header) => header !== undefined && sameText(header, session.csrfToken)
+    checkCsrf: (session, header) =>
+      header !== undefined && constantTimeEquals(header, session.csrfToken)
   }
 }
 

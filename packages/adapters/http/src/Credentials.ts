@@ -107,7 +107,13 @@ export const secretOf = (keys: ReadonlyArray<Key>) => (cloud: string): string | 
   return key === undefined ? undefined : Redacted.value(key.apiSecret)
 }
 
-const constantTimeEquals = (a: string, b: string): boolean => {
+/**
+ * Whether two texts are equal, in a time that tells nothing of where they differ.
+ *
+ * @since 0.1.0
+ * @category authenticating
+ */
+export const constantTimeEquals = (a: string, b: string): boolean => {
   const left = Buffer.from(a, "utf8")
   const right = Buffer.from(b, "utf8")
   // Comparing against itself when the lengths differ keeps the time independent of the secret.
@@ -144,8 +150,23 @@ export const basic = (
   if (colon === -1) {
     return Either.left(ApiError.unauthorized("the Basic credentials are not api_key:api_secret"))
   }
-  const apiKey = decoded.slice(0, colon)
-  const secret = decoded.slice(colon + 1)
+  return Either.flatMap(
+    verify(credentials, decoded.slice(0, colon), decoded.slice(colon + 1)),
+    (key) => belongs(key, cloud)
+  )
+}
+
+/**
+ * The key whose secret `secret` is, of whichever cloud.
+ *
+ * @since 0.1.0
+ * @category authenticating
+ */
+export const verify = (
+  credentials: CredentialsShape,
+  apiKey: string,
+  secret: string
+): Either.Either<Key, ApiError.ApiError> => {
   const key = credentials.find(apiKey)
   if (Option.isNone(key)) {
     // Still compare, so that an unknown key takes as long as a wrong secret.
@@ -155,7 +176,7 @@ export const basic = (
   if (!constantTimeEquals(secret, Redacted.value(key.value.apiSecret))) {
     return Either.left(ApiError.unauthorized(`wrong api secret for api key ${apiKey}`))
   }
-  return belongs(key.value, cloud)
+  return Either.right(key.value)
 }
 
 /**

@@ -98,9 +98,7 @@ const route = (
           return yield* ApiError.forbidden(`the session belongs to cloud ${principal.cloud}`)
         }
         if (method !== "GET" && method !== "HEAD") {
-          const origin = request.headers.origin
-          const host = request.headers.host
-          if (origin !== undefined && host !== undefined && !Console.sameHost(origin, host)) {
+          if (Console.fromOtherSite(request.headers)) {
             return yield* ApiError.forbidden("the request comes from another site")
           }
           if (!sessions.checkCsrf(session.value, request.headers["x-csrf-token"])) {
