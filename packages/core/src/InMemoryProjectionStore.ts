@@ -9,7 +9,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type { AssetId } from "./AssetId.js"
 import { compareCodePoints, order } from "./AssetId.js"
-import { lowerBound as lowerBoundBy, SortedTerms } from "./internal/SortedTerms.js"
+import { lowerBound, SortedSet } from "./internal/SortedSet.js"
 import type { AssetView, Commit, ProjectionStoreShape, Scope } from "./ProjectionStore.js"
 import { ProjectionStore } from "./ProjectionStore.js"
 import * as SearchPlan from "./SearchPlan.js"
@@ -51,88 +51,35 @@ const timeBounds = (
 const wordField = (field: SearchPlan.WordField) =>
   field._tag === "PublicId" ? "p" : field._tag === "Context" ? `c${SEP}${field.key}` : ""
 
-/**
- * Up to this many changes since the last read are placed one by one into the sorted array;
- * beyond it, rebuilding the array in one pass moves fewer elements.
- */
-const FEW = 16
+/** The identities of one index list, in `AssetId.order`. */
+const idList = () => new SortedSet<AssetId>(order, (id) => id.key)
 
-/** The index of the first identity in `ids` (sorted) not less than `id`. */
-const lowerBound = (ids: ReadonlyArray<AssetId>, id: AssetId): number =>
-  lowerBoundBy(ids, id, order)
+/** Distinct strings in code point order, for range lookups. */
+const termSet = () => new SortedSet<string>(compareCodePoints, (term) => term)
 
-/** Two sorted arrays of distinct identities, as one. */
-const merge = (a: ReadonlyArray<AssetId>, b: ReadonlyArray<AssetId>): Array<AssetId> => {
-  const out = new Array<AssetId>(a.length + b.length)
+/** Identities after `after` (all when absent), in order. */
+function* idsAfter(ids: SortedSet<AssetId>, after: AssetId | undefined): Generator<AssetId> {
+  const sorted = ids.items()
   let i = 0
-  let j = 0
-  let k = 0
-  while (i < a.length && j < b.length) out[k++] = order(a[i]!, b[j]!) < 0 ? a[i++]! : b[j++]!
-  while (i < a.length) out[k++] = a[i++]!
-  while (j < b.length) out[k++] = b[j++]!
-  return out
+  if (after !== undefined) {
+    i = lowerBound(sorted, after, order)
+    if (sorted[i]?.key === after.key) i++
+  }
+  for (; i < sorted.length; i++) yield sorted[i]!
 }
 
-/**
- * The identities of one index list, in `AssetId.order` whenever it is read. Changes are only
- * noted when they happen and the order is restored at the next read: a replay adds thousands of
- * identities between two reads, and inserting each into a sorted array as it came would move
- * half the array every time.
- */
-class IdList {
-  /** In order, as of the last read; may still hold identities removed since. */
-  private sorted: Array<AssetId> = []
-  /** The keys of `sorted`. */
-  private readonly placed = new Set<string>()
-  /** Keys of `sorted` removed since the last read. */
-  private readonly removed = new Map<string, AssetId>()
-  /** Added since the last read, not in `sorted`. */
-  private readonly added = new Map<string, AssetId>()
-
-  get size(): number {
-    return this.placed.size - this.removed.size + this.added.size
-  }
-
-  /** `key` is `id.key`, passed in so that every list of one asset shares the string. */
-  add(id: AssetId, key: string): void {
-    if (this.placed.has(key)) this.removed.delete(key)
-    else this.added.set(key, id)
-  }
-
-  remove(id: AssetId, key: string): void {
-    if (this.placed.has(key)) this.removed.set(key, id)
-    else this.added.delete(key)
-  }
-
-  /** Identities after `after` (all when absent), in order. */
-  *from(after: AssetId | undefined): Generator<AssetId> {
-    this.settle()
-    const ids = this.sorted
-    let i = 0
-    if (after !== undefined) {
-      i = lowerBound(ids, after)
-      if (ids[i]?.key === after.key) i++
-    }
-    for (; i < ids.length; i++) yield ids[i]!
-  }
-
-  private settle(): void {
-    if (this.removed.size > FEW) {
-      this.sorted = this.sorted.filter((id) => !this.removed.has(id.key))
-    } else {
-      for (const id of this.removed.values()) this.sorted.splice(lowerBound(this.sorted, id), 1)
-    }
-    for (const key of this.removed.keys()) this.placed.delete(key)
-    this.removed.clear()
-    if (this.added.size > FEW) {
-      this.sorted = merge(this.sorted, Array.from(this.added.values()).sort(order))
-    } else {
-      for (const id of this.added.values()) {
-        this.sorted.splice(lowerBound(this.sorted, id), 0, id)
-      }
-    }
-    for (const key of this.added.keys()) this.placed.add(key)
-    this.added.clear()
+/** The terms between the bounds, in order; a missing bound is open. */
+function* termsIn(
+  terms: SortedSet<string>,
+  lower: SearchPlan.Bound | undefined,
+  upper: SearchPlan.Bound | undefined
+): Generator<string> {
+  const sorted = terms.items()
+  let i = lower === undefined ? 0 : lowerBound(sorted, lower.value, compareCodePoints)
+  for (; i < sorted.length; i++) {
+    const term = sorted[i]!
+    if (upper !== undefined && !SearchPlan.inRange(term, undefined, upper)) return
+    if (SearchPlan.inRange(term, lower, undefined)) yield term
   }
 }
 
@@ -164,25 +111,29 @@ export const makeSync = (): { readonly store: ProjectionStoreShape; readonly syn
   const views = new Map<string, AssetView>()
   const checkpoints = new Map<string, number>()
   /** Every asset of a cloud; by key; by key and value. */
-  const index = new Map<string, IdList>()
+  const index = new Map<string, SortedSet<AssetId>>()
 
   const cloudKey = (view: AssetView) => `c${SEP}${view.asset.cloud}`
 
   /** Distinct values of a key, words of a field, public ids: the terms of range lookups. */
-  const terms = new Map<string, SortedTerms>()
+  const terms = new Map<string, SortedSet<string>>()
   /** Per cloud, `time text + SEP + asset key` of every asset, for ranges of creation times. */
-  const created = new Map<string, SortedTerms>()
+  const created = new Map<string, SortedSet<string>>()
 
   const createdTerm = (view: AssetView) =>
     `${timeText(view.createdAt.getTime())}${SEP}${view.asset.key}`
 
   const enterCreated = (view: AssetView) => {
     let set = created.get(view.asset.cloud)
-    if (!set) created.set(view.asset.cloud, set = new SortedTerms())
-    set.add(createdTerm(view))
+    if (!set) created.set(view.asset.cloud, set = termSet())
+    const term = createdTerm(view)
+    set.add(term, term)
   }
 
-  const leaveCreated = (view: AssetView) => created.get(view.asset.cloud)?.remove(createdTerm(view))
+  const leaveCreated = (view: AssetView) => {
+    const term = createdTerm(view)
+    created.get(view.asset.cloud)?.remove(term, term)
+  }
 
   /** The views created within a range, in time order. */
   const createdIn = function*(
@@ -193,7 +144,7 @@ export const makeSync = (): { readonly store: ProjectionStoreShape; readonly syn
     const bounds = timeBounds(lower, upper)
     const set = created.get(cloud)
     if (bounds === undefined || set === undefined) return
-    for (const term of set.range(bounds[0], bounds[1])) {
+    for (const term of termsIn(set, bounds[0], bounds[1])) {
       yield views.get(term.slice(term.indexOf(SEP) + 1))!
     }
   }
@@ -223,11 +174,11 @@ export const makeSync = (): { readonly store: ProjectionStoreShape; readonly syn
   const enter = (indexKey: string, asset: AssetId, key: string, term?: Term) => {
     let ids = index.get(indexKey)
     if (!ids) {
-      index.set(indexKey, ids = new IdList())
+      index.set(indexKey, ids = idList())
       if (term !== undefined) {
         let set = terms.get(term[0])
-        if (!set) terms.set(term[0], set = new SortedTerms())
-        set.add(term[1])
+        if (!set) terms.set(term[0], set = termSet())
+        set.add(term[1], term[1])
       }
     }
     ids.add(asset, key)
@@ -241,7 +192,7 @@ export const makeSync = (): { readonly store: ProjectionStoreShape; readonly syn
       index.delete(indexKey)
       if (term !== undefined) {
         const set = terms.get(term[0])
-        set?.remove(term[1])
+        set?.remove(term[1], term[1])
         if (set?.size === 0) terms.delete(term[0])
       }
     }
@@ -291,7 +242,7 @@ export const makeSync = (): { readonly store: ProjectionStoreShape; readonly syn
     const out: Array<AssetView> = []
     const ids = index.get(indexKey)
     if (!ids || limit <= 0) return out
-    for (const id of ids.from(after)) {
+    for (const id of idsAfter(ids, after)) {
       if (scope.resourceType !== undefined && id.resourceType !== scope.resourceType) continue
       if (scope.type !== undefined && id.type !== scope.type) continue
       const view = views.get(id.key)!
@@ -304,7 +255,7 @@ export const makeSync = (): { readonly store: ProjectionStoreShape; readonly syn
 
   const listed = (indexKey: string, out: Map<string, AssetView>) => {
     const ids = index.get(indexKey)
-    if (ids) { for (const id of ids.from(undefined)) out.set(id.key, views.get(id.key)!) }
+    if (ids) { for (const id of ids.items()) out.set(id.key, views.get(id.key)!) }
   }
 
   /** Every list whose term lies in a range of one term set, united. */
@@ -316,7 +267,7 @@ export const makeSync = (): { readonly store: ProjectionStoreShape; readonly syn
     out: Map<string, AssetView>
   ) => {
     const set = terms.get(setKey)
-    if (set) { for (const term of set.range(lower, upper)) listed(listKey(term), out) }
+    if (set) { for (const term of termsIn(set, lower, upper)) listed(listKey(term), out) }
   }
 
   const prefixBounds = (prefix: string) => {
@@ -341,7 +292,7 @@ export const makeSync = (): { readonly store: ProjectionStoreShape; readonly syn
     let seen = 0
     const set = terms.get(setKey)
     if (!set) return 0
-    for (const term of set.range(bounds[0], bounds[1])) {
+    for (const term of termsIn(set, bounds[0], bounds[1])) {
       if (++seen > COUNTED) return otherwise
       n += index.get(listKey(term))?.size ?? 0
     }
@@ -440,9 +391,15 @@ export const makeSync = (): { readonly store: ProjectionStoreShape; readonly syn
         break
       case "And": {
         // Read the narrowest part; the others only check the views it gave.
-        const parts = [...plan.plans].sort((a, b) => estimate(cloud, a) - estimate(cloud, b))
-        const rest = parts.slice(1)
-        for (const [k, v] of search(cloud, parts[0]!)) {
+        // An empty conjunction holds every asset.
+        if (plan.plans.length === 0) {
+          listed(`c${SEP}${cloud}`, out)
+          break
+        }
+        const sizes = plan.plans.map((part) => estimate(cloud, part))
+        const least = plan.plans[sizes.indexOf(Math.min(...sizes))]!
+        const rest = plan.plans.filter((part) => part !== least)
+        for (const [k, v] of search(cloud, least)) {
           if (rest.every((p) => SearchPlan.matches(p, v))) out.set(k, v)
         }
         break
@@ -492,7 +449,7 @@ export const makeSync = (): { readonly store: ProjectionStoreShape; readonly syn
         const from = q.after !== undefined && compareCodePoints(q.after, lower.value) >= 0
           ? { value: q.after, inclusive: false }
           : lower
-        for (const key of set.range(from, q.prefix === undefined ? undefined : upper)) {
+        for (const key of termsIn(set, from, q.prefix === undefined ? undefined : upper)) {
           out.push(key)
           if (out.length >= q.limit) break
         }

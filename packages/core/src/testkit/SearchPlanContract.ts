@@ -218,6 +218,9 @@ export const cases: ReadonlyArray<ContractCase<ProjectionStore.ProjectionStore>>
           _tag: "Or",
           plans: [{ _tag: "Value", key: "sku", value: "abd" }, { _tag: "Key", key: "color" }]
         },
+        // Empty: every asset, and none.
+        { _tag: "And", plans: [] },
+        { _tag: "Or", plans: [] },
         { _tag: "CreatedAt", lower: { value: -9e15, inclusive: true } },
         { _tag: "CreatedAt", upper: { value: 9e15, inclusive: false } },
         { _tag: "CreatedAt", lower: { value: 9e15, inclusive: true } },
