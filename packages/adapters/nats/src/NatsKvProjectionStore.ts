@@ -493,6 +493,25 @@ export const make = (
       `${q.resourceType === undefined ? "*" : encodeToken(q.resourceType)}.` +
       `${q.type === undefined ? "*" : encodeToken(q.type)}.*`
 
+    /** The identities in the keys under a filter: `length` tokens, the cloud's at `at`. */
+    const identitiesUnder = (
+      op: string,
+      bucket: KV,
+      name: string,
+      filter: string,
+      length: number,
+      at: number
+    ) =>
+      Effect.flatMap(keysUnder(op, bucket, filter), (keys) => {
+        const ids: Array<AssetId.AssetId> = []
+        for (const key of keys) {
+          const id = identityOf(key, length, at)
+          if (id === undefined) return Effect.fail(foreignKey(op, name, key))
+          ids.push(id)
+        }
+        return Effect.succeed(ids)
+      })
+
     const byContext = (q: ProjectionStore.ByContextQuery) =>
       Effect.gen(function*() {
         if (q.limit <= 0) return []
@@ -501,13 +520,8 @@ export const make = (
         const filter = q.value === undefined
           ? `k.${cloud}.${indexToken(q.key)}.${scopeFilter(q)}`
           : `v.${cloud}.${indexToken(q.key)}.${indexToken(q.value)}.${scopeFilter(q)}`
-        const keys = yield* keysUnder(op, index, filter)
-        const ids: Array<AssetId.AssetId> = []
-        for (const key of keys) {
-          const id = identityOf(key, q.value === undefined ? 6 : 7, 1)
-          if (id === undefined) return yield* foreignKey(op, names.index, key)
-          ids.push(id)
-        }
+        const length = q.value === undefined ? 6 : 7
+        const ids = yield* identitiesUnder(op, index, names.index, filter, length, 1)
         return yield* page(op, q, ids, (view) =>
           view.context.some((p) =>
             p.key === q.key && (q.value === undefined || p.value === q.value)
@@ -518,14 +532,12 @@ export const make = (
       Effect.gen(function*() {
         if (q.limit <= 0) return []
         const op = "list"
-        const keys = yield* keysUnder(op, views, `${encodeToken(q.cloud)}.${scopeFilter(q)}`)
-        const ids: Array<AssetId.AssetId> = []
-        for (const key of keys) {
-          const id = identityOf(key, 4, 0)
-          if (id === undefined) return yield* foreignKey(op, names.views, key)
-          // Subject wildcards match whole tokens only, so the prefix is checked here.
-          if (q.prefix === undefined || id.publicId.startsWith(q.prefix)) ids.push(id)
-        }
+        const filter = `${encodeToken(q.cloud)}.${scopeFilter(q)}`
+        const listed = yield* identitiesUnder(op, views, names.views, filter, 4, 0)
+        // Subject wildcards match whole tokens only, so the prefix is checked here.
+        const ids = q.prefix === undefined
+          ? listed
+          : listed.filter((id) => id.publicId.startsWith(q.prefix!))
         return yield* page(op, q, ids, () => true)
       })
 
@@ -539,6 +551,9 @@ export const make = (
      */
     // Not yet: a word index. Word entries would change how many index sequences a stored view
     // holds, and views written without them would fail to read; that needs a format migration.
+    const cloudIds = (op: string, cloud: string) =>
+      identitiesUnder(op, views, names.views, `${encodeToken(cloud)}.*.*.*`, 4, 0)
+
     const candidateIds = (
       op: string,
       cloud: string,
@@ -547,15 +562,7 @@ export const make = (
       Effect.gen(function*() {
         const c = encodeToken(cloud)
         const listed = (bucket: KV, name: string, filter: string, length: number, at: number) =>
-          Effect.flatMap(keysUnder(op, bucket, filter), (keys) => {
-            const ids: Array<AssetId.AssetId> = []
-            for (const key of keys) {
-              const id = identityOf(key, length, at)
-              if (id === undefined) return Effect.fail(foreignKey(op, name, key))
-              ids.push(id)
-            }
-            return Effect.succeed(ids)
-          })
+          identitiesUnder(op, bucket, name, filter, length, at)
         const ofKey = (key: string) =>
           listed(index, names.index, `k.${c}.${indexToken(key)}.*.*.*`, 6, 1)
         switch (plan._tag) {
@@ -587,7 +594,7 @@ export const make = (
           case "Word":
             if (plan.field._tag === "Context") return yield* ofKey(plan.field.key)
             if (plan.field._tag === "Any") return "all"
-            return (yield* listed(views, names.views, `${c}.*.*.*`, 4, 0)).filter((id) => {
+            return (yield* cloudIds(op, cloud)).filter((id) => {
               const words = SearchExpression.words(id.publicId)
               return plan.prefix
                 ? words.some((w) => w.startsWith(plan.word))
@@ -597,7 +604,7 @@ export const make = (
             // Creation times are inside the views only.
             return "all"
           case "PublicId":
-            return (yield* listed(views, names.views, `${c}.*.*.*`, 4, 0)).filter((id) =>
+            return (yield* cloudIds(op, cloud)).filter((id) =>
               plan.prefix ? id.publicId.startsWith(plan.value) : id.publicId === plan.value
             )
           case "And": {
@@ -626,9 +633,7 @@ export const make = (
       Effect.gen(function*() {
         const op = "search"
         const found = yield* candidateIds(op, q.cloud, q.plan)
-        const everything = { _tag: "PublicId", value: "", prefix: true } as const
-        const ids = found !== "all" ? found : yield* candidateIds(op, q.cloud, everything)
-        if (ids === "all") return []
+        const ids = found !== "all" ? found : yield* cloudIds(op, q.cloud)
         const unique = [...new Map(ids.map((id) => [id.key, id])).values()]
         const read = yield* Effect.forEach(unique, (id) => readView(op, id), { concurrency })
         return read.filter((view): view is ProjectionStore.AssetView =>
