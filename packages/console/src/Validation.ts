@@ -75,30 +75,26 @@ export const forbiddenCharacter = (text: string): string | undefined => {
   return undefined
 }
 
-/** What is wrong with a key, in a sentence, or nothing. */
-export const checkKey = (limits: Limits, key: string): string | undefined => {
-  if (key === "") return "A key must not be empty."
-  const length = codePoints(key)
-  if (length > limits.maxKeyLength) {
-    return `The key is ${length} characters; the limit is ${limits.maxKeyLength}.`
-  }
-  const bad = forbiddenCharacter(key)
-  return bad === undefined ? undefined : `The key contains ${bad}; use printable characters.`
+/** What is wrong with a key or a value that is not empty, in a sentence, or nothing. */
+const checkText = (what: "key" | "value", limit: number, text: string): string | undefined => {
+  const length = codePoints(text)
+  if (length > limit) return `The ${what} is ${length} characters; the limit is ${limit}.`
+  const bad = forbiddenCharacter(text)
+  return bad === undefined ? undefined : `The ${what} contains ${bad}; use printable characters.`
 }
+
+/** What is wrong with a key, in a sentence, or nothing. */
+export const checkKey = (limits: Limits, key: string): string | undefined =>
+  key === "" ? "A key must not be empty." : checkText("key", limits.maxKeyLength, key)
 
 /**
  * What is wrong with a value, or nothing. An empty value would remove the key on the server, so
  * the page asks for the Remove button instead of saving something that silently disappears.
  */
-export const checkValue = (limits: Limits, value: string): string | undefined => {
-  if (value === "") return "A value must not be empty; remove the pair instead."
-  const length = codePoints(value)
-  if (length > limits.maxValueLength) {
-    return `The value is ${length} characters; the limit is ${limits.maxValueLength}.`
-  }
-  const bad = forbiddenCharacter(value)
-  return bad === undefined ? undefined : `The value contains ${bad}; use printable characters.`
-}
+export const checkValue = (limits: Limits, value: string): string | undefined =>
+  value === ""
+    ? "A value must not be empty; remove the pair instead."
+    : checkText("value", limits.maxValueLength, value)
 
 /** What is wrong with a whole context, or nothing. */
 export const checkContext = (limits: Limits, pairs: ReadonlyArray<Pair>): string | undefined => {
