@@ -56,14 +56,17 @@ const server = http.createServer((req, res) => {
       ? JSON.parse(body || "{}")
       : Object.fromEntries(new URLSearchParams(body))
     const text = JSON.stringify({ public_ids: [fields.public_id ?? "x"], ok: true })
-    res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(text) })
+    res.writeHead(200, {
+      "content-type": "application/json",
+      "content-length": Buffer.byteLength(text)
+    })
     res.end(text)
   })
 })
 server.listen(0, "127.0.0.1", () => console.log("http://127.0.0.1:" + server.address().port))
 `
 
-/** Runs `make(i)` requests REQUESTS times with CONCURRENCY in flight; returns requests per second. */
+/** Runs `make(i)` requests REQUESTS times with CONCURRENCY in flight; gives requests per second. */
 const load = async (origin, make) => {
   let next = 0
   let failed = 0

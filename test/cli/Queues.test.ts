@@ -12,7 +12,7 @@ useBinary()
 useBroker()
 
 describe("queues configured for ctx deliver", () => {
-  it("publishes every notification to the configured exchange, routed by cloud and type", async () => {
+  it("publishes every notification to the exchange, routed by cloud and type", async () => {
     const { dir, url: store } = tempStore()
     const listener = await listen({ exchange: uniqueName("ctxlog.cli"), queue: uniqueName("q") })
     const config = join(dir, "queues.json")

@@ -7,7 +7,7 @@ import { ctx, ctxJson, tempStore, useBinary } from "./support/ctx.js"
 useBinary()
 
 describe("ctx search", () => {
-  it("finds by prefix, existence and NOT, sorts, pages, and names a syntax error's position", async () => {
+  it("finds by prefix, existence and NOT, sorts, pages, and places a syntax error", async () => {
     const { url: store } = tempStore()
     const s = ["--store", store]
     await ctx(["upload", "a1", "--context", "sku=ABC-1|color=red", ...s])

@@ -7,7 +7,7 @@ import { ctx, ctxJson, tempStore, useBinary } from "./support/ctx.js"
 useBinary()
 
 describe("ctx transform", () => {
-  it("decides context conditions, substitutes variables, and names a malformed position", async () => {
+  it("decides conditions, substitutes variables, and names a malformed position", async () => {
     const { url: store } = tempStore()
     const s = ["--store", store]
     await ctx(["upload", "shoes/1", "--context", "kind=shoe|award=Best", ...s])

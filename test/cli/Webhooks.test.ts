@@ -69,7 +69,7 @@ describe("ctx webhooks", () => {
     expect(missing.stderr).toMatch(/no webhook/)
   })
 
-  it("loses nothing when ctx deliver is killed with SIGKILL mid-delivery and restarted", async () => {
+  it("loses nothing when ctx deliver is killed by SIGKILL mid-delivery and restarted", async () => {
     const { dir, url: store } = tempStore()
     const hook = await startReceiver()
     // Some first attempts hang until their time limit, so the kill lands mid-delivery.
@@ -172,7 +172,7 @@ describe("ctx webhooks", () => {
     await hook.close()
   })
 
-  it("ctx serve delivers to the URLs its configuration registers, unless --no-delivery", async () => {
+  it("ctx serve delivers to the URLs its configuration names, unless --no-delivery", async () => {
     const { dir, url: store } = tempStore()
     const hook = await startReceiver()
     const config = join(dir, "serve.json")
@@ -231,12 +231,13 @@ describe("ctx webhooks", () => {
     await first.exited
     await ctx(["upload", "n2", "--store", store])
     const second = start(args)
-    await until(() => hook.received.length === 2, 30_000)
-    await new Promise((r) => setTimeout(r, 500))
-    // Resumed after what was delivered: n1 is not sent again.
+    await ctx(["upload", "n3", "--store", store])
+    await until(() => hook.received.length >= 3, 30_000)
+    // Resumed after what was delivered: n1 is not sent again (it would have come before n2).
     expect(hook.received.map((r) => Object.keys(JSON.parse(r.body).resources)[0])).toEqual([
       "n1",
-      "n2"
+      "n2",
+      "n3"
     ])
     second.child.kill("SIGTERM")
     expect((await second.exited).code).toBe(0)

@@ -37,7 +37,7 @@ const streamUrl = (cloud = "demo", query = "") =>
   `${server.origin}/v1_1/${cloud}/context/stream${query}`
 
 describe("the change stream", () => {
-  it("resumes after a disconnect with Last-Event-ID, missing nothing and repeating nothing", async () => {
+  it("resumes after a disconnect with Last-Event-ID, missing and repeating nothing", async () => {
     const first = await connect(streamUrl(), { authorization: server.basic() })
     expect(first.status).toBe(200)
     expect(first.headers.get("content-type")).toMatch(/^text\/event-stream/)

@@ -70,7 +70,7 @@ describe("commands", () => {
     expect(cleared.body.changed).toEqual(["n/1"])
   })
 
-  it("honours an expected revision, answering a conflict with 409 and changing nothing", async () => {
+  it("honours an expected revision: a conflict is a 409 and changes nothing", async () => {
     await call("POST", "/api/v1/demo/commands/upload", { public_id: "occ", context: "v=1" })
     const ok = await call("POST", "/api/v1/demo/commands/replace", {
       public_id: "occ",
@@ -205,7 +205,7 @@ describe("queries", () => {
 })
 
 describe("context keys", () => {
-  it("lists the cloud's keys in order, by prefix and in pages, and refuses a bad limit", async () => {
+  it("lists the cloud's keys in order, by prefix and paged, and refuses a bad limit", async () => {
     await call("POST", "/api/v1/demo/commands/upload", {
       public_id: "keys/1",
       context: "kz_color=red|kz_size=M"

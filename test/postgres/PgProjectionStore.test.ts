@@ -330,7 +330,7 @@ describe("PgProjectionStore", () => {
       })
     ))
 
-  it.live("a public id with U+0000 fails its commit, saying why, and the commit changes nothing", () =>
+  it.live("a public id with U+0000 fails its commit, saying why, and changes nothing", () =>
     withSchema((schema) =>
       Effect.gen(function*() {
         const store = yield* openStore(schema)

@@ -389,7 +389,7 @@ describe("PgProjectionStore search", () => {
       })
     ))
 
-  it.live("a schema of the first release gets a word index of its views when a store opens it", () =>
+  it.live("a first-release schema gets a word index of its views when a store opens it", () =>
     withSchema((schema) =>
       Effect.gen(function*() {
         const views = [

@@ -149,7 +149,8 @@ export const serve = Command.make(
 ).pipe(Command.withDescription(Help.describe(
   "Serve the Cloudinary-compatible HTTP API (Upload and Admin APIs, search), the native JSON " +
     "API (/api/v1, described at /openapi.json), live changes as server-sent events " +
-    "(/v1_1/<cloud>/context/stream) and the web console (/console), on the store of --store. Keys come from --config and " +
+    "(/v1_1/<cloud>/context/stream) and the web console (/console), on the store of " +
+    "--store. Keys come from --config and " +
     `${ServeConfig.KEYS_ENV_VAR} (cloudinary://<key>:<secret>@<cloud>, space-separated); ` +
     "without any, a key for --cloud is made once and kept in the store. Prints the address " +
     "and a ready-to-use CLOUDINARY_URL, logs each request on stderr, and stops gracefully on " +

@@ -7,8 +7,9 @@
  *
  * The leaves are lookups that a sorted index answers: a key, a key and value, a range of one
  * key's values, a word of the values of one key, of the public id or of any of them, a public
- * id or a prefix of it, and a range of creation times. Strings compare in code point order, as UTF-8 bytes do in a database.
- * `matches` is the meaning of a plan, which every store's answer must equal.
+ * id or a prefix of it, and a range of creation times. Strings compare in code point order, as
+ * UTF-8 bytes do in a database. `matches` is the meaning of a plan, which every store's answer
+ * must equal.
  *
  * @since 0.1.0
  */

@@ -628,7 +628,8 @@ export const make = (db: Db): {
   const keysFrom = (first: ">=" | ">") =>
     db.prepare(
       `WITH RECURSIVE k(key) AS (
-         SELECT (SELECT min(key) FROM ctxlog_context_index WHERE cloud = :cloud AND key ${first} :from)
+         SELECT (SELECT min(key) FROM ctxlog_context_index
+           WHERE cloud = :cloud AND key ${first} :from)
          UNION ALL
          SELECT (SELECT min(key) FROM ctxlog_context_index WHERE cloud = :cloud AND key > k.key)
          FROM k WHERE k.key IS NOT NULL AND (:upper IS NULL OR k.key < :upper)
